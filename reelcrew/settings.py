@@ -1,0 +1,83 @@
+"""Process-wide settings from the environment (and a ``.env`` file if present).
+
+Everything that points at an outside service (base URLs) or a folder lives here, so
+tests and users can redirect it. Keys are read from the environment by each client
+at call time and are never stored in a Settings dump, a transcript or a log.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    crew_home: Path = Field(default=Path(".crew"), alias="CREW_HOME")
+    conversations_dir: Path = Field(default=Path("conversations"), alias="CREW_CONVERSATIONS_DIR")
+    brain: str = Field(default="offline", alias="CREW_BRAIN")
+    chroma_url: str | None = Field(default=None, alias="CREW_CHROMA_URL")
+
+    # generation vendors (issue 6): scheme and host only, paths are the vendors' own
+    runway_api_base: str = Field(default="https://api.dev.runwayml.com", alias="RUNWAY_API_BASE")
+    kling_api_base: str = Field(default="https://api-singapore.klingai.com", alias="KLING_API_BASE")
+    luma_api_base: str = Field(default="https://api.lumalabs.ai", alias="LUMA_API_BASE")
+    heygen_api_base: str = Field(default="https://api.heygen.com", alias="HEYGEN_API_BASE")
+    elevenlabs_api_base: str = Field(default="https://api.elevenlabs.io", alias="ELEVENLABS_API_BASE")
+
+    # publishing platforms (issue 7)
+    youtube_api_base: str = Field(default="https://www.googleapis.com", alias="YOUTUBE_API_BASE")
+    youtube_upload_base: str = Field(default="https://www.googleapis.com", alias="YOUTUBE_UPLOAD_BASE")
+    youtube_oauth_token_url: str = Field(default="https://oauth2.googleapis.com/token", alias="YOUTUBE_OAUTH_TOKEN_URL")
+    tiktok_api_base: str = Field(default="https://open.tiktokapis.com", alias="TIKTOK_API_BASE")
+    instagram_api_base: str = Field(default="https://graph.facebook.com", alias="INSTAGRAM_API_BASE")
+
+    # fault injection (issue 8): e.g. "seed=7,rate=0.03"
+    faults: str | None = Field(default=None, alias="CREW_FAULTS")
+
+    @property
+    def home(self) -> Path:
+        return self.crew_home.expanduser().resolve()
+
+    @property
+    def store_path(self) -> Path:
+        return self.home / "runs.sqlite3"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work"
+
+    @property
+    def channels_dir(self) -> Path:
+        return self.home / "channels"
+
+    def transcripts_dir(self) -> Path:
+        return self.conversations_dir.expanduser().resolve()
+
+
+@lru_cache(maxsize=1)
+def _cached() -> Settings:
+    return Settings()
+
+
+def get_settings(*, fresh: bool = False) -> Settings:
+    """The settings of this process; ``fresh=True`` re-reads the environment (tests)."""
+    if fresh:
+        _cached.cache_clear()
+    return _cached()

@@ -1,0 +1,1 @@
+"""Local simulators of each vendor's and platform's real protocol, for tests and benchmarks."""

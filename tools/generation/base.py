@@ -1,0 +1,97 @@
+"""The two provider interfaces: clips (text or image to video) and voices (text to speech).
+
+Every provider, local or cloud, implements one of these. Dispatch only talks to
+these interfaces; nothing outside a provider's own module knows a vendor's URL.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+
+class FailureClass(str, Enum):
+    """How a failed call should be treated; dispatch chooses retries by class."""
+
+    TRANSIENT = "transient"        # 429, 5xx, timeouts, THROTTLED for too long: back off and retry
+    SAFETY_INPUT = "safety_input"  # the prompt was refused: never retry as is; ask for a new prompt
+    BAD_OUTPUT = "bad_output"      # the output failed validation (or SAFETY.OUTPUT/INTERNAL.BAD_OUTPUT): re-render
+    INVALID_INPUT = "invalid_input"  # 400 / ASSET.INVALID: fix the request, do not retry as is
+    AUTH = "auth"                  # 401/403 or missing key: try the next provider
+    QUOTA = "quota"                # out of credits / daily cap: try the next provider
+
+
+class ProviderError(Exception):
+    def __init__(self, message: str, failure: FailureClass, *, retry_after_s: float | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message)
+        self.failure = failure
+        self.retry_after_s = retry_after_s
+        self.code = code
+
+
+class ClipRequest(BaseModel):
+    """One shot to generate. Every field that changes the output is part of the cache key."""
+
+    prompt: str = Field(max_length=1000)
+    seconds: float = Field(gt=0, le=20)
+    aspect: str = "9:16"            # 9:16 | 16:9 | 1:1
+    on_screen_text: str = ""        # local renderer draws it; cloud providers ignore it
+    image_path: Path | None = None  # still for image-to-video / Ken Burns
+    seed: int = 0
+    item: str = "shot-1"            # label for attempts and the ledger
+
+
+class ClipResult(BaseModel):
+    path: Path
+    provider: str
+    model: str | None = None
+    seconds: float
+    width: int
+    height: int
+    cost_usd: float = 0.0
+    cached: bool = False
+    cache_key: str | None = None
+
+
+class WordTiming(BaseModel):
+    word: str
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+
+
+class VoiceResult(BaseModel):
+    audio_path: Path
+    duration_s: float
+    words: list[WordTiming]
+    provider: str
+    voice: str
+    cost_usd: float = 0.0
+    cached: bool = False
+
+
+@runtime_checkable
+class ClipProvider(Protocol):
+    name: str
+    paid: bool
+
+    def estimate_usd(self, request: ClipRequest) -> float: ...
+
+    async def generate(self, request: ClipRequest, out_path: Path) -> ClipResult:
+        """Generate the clip into ``out_path`` (written atomically) or raise ProviderError."""
+        ...
+
+
+@runtime_checkable
+class VoiceProvider(Protocol):
+    name: str
+    paid: bool
+
+    def estimate_usd(self, text: str) -> float: ...
+
+    async def synthesize(self, text: str, out_path: Path) -> VoiceResult:
+        """Speak ``text`` into ``out_path`` (WAV or MP3) with word timings, or raise ProviderError."""
+        ...

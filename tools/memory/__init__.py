@@ -1,0 +1,1 @@
+"""Layer 1 and 5: the channel's performance memory in Chroma, and topic ranking against it."""

@@ -1,0 +1,42 @@
+"""What the Publisher sends and what a platform answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class VideoMetadata(BaseModel):
+    title: str
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    hashtags: list[str] = Field(default_factory=list)
+    contains_synthetic_media: bool = False
+    made_for_kids: bool = False
+    commercial_content: bool = False
+    disclosure: str | None = None
+
+
+class PublishRequest(BaseModel):
+    run_id: str
+    channel: str
+    video_path: Path
+    thumbnail_path: Path | None = None
+    srt_path: Path | None = None
+    video_sha256: str
+    metadata: VideoMetadata
+    scheduled_at: datetime | None = None
+
+
+class UploadResult(BaseModel):
+    platform: str
+    status: Literal["published", "scheduled", "deferred", "failed", "processing"]
+    platform_id: str | None = None
+    url: str | None = None
+    idempotency_key: str
+    scheduled_at: datetime | None = None
+    detail: str = ""
+    reused: bool = Field(default=False, description="true when an earlier upload was found and nothing was posted again")

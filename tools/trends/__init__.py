@@ -1,0 +1,1 @@
+"""Layer 1: trend signals from real feed formats, normalised into TrendSignal."""
