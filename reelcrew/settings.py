@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     youtube_oauth_token_url: str = Field(default="https://oauth2.googleapis.com/token", alias="YOUTUBE_OAUTH_TOKEN_URL")
     tiktok_api_base: str = Field(default="https://open.tiktokapis.com", alias="TIKTOK_API_BASE")
     instagram_api_base: str = Field(default="https://graph.facebook.com", alias="INSTAGRAM_API_BASE")
+    instagram_graph_version: str = Field(default="v23.0", alias="INSTAGRAM_GRAPH_VERSION")
+    # Instagram fetches the video from a public URL: <base>/<video sha256>.mp4. When the folder is set,
+    # the publisher copies the video there first (a folder your web server or bucket sync serves).
+    instagram_video_base_url: str | None = Field(default=None, alias="INSTAGRAM_VIDEO_BASE_URL")
+    instagram_video_dir: Path | None = Field(default=None, alias="INSTAGRAM_VIDEO_DIR")
 
     # fault injection (issue 8): e.g. "seed=7,rate=0.03"
     faults: str | None = Field(default=None, alias="CREW_FAULTS")
