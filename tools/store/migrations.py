@@ -37,6 +37,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             run_id TEXT NOT NULL REFERENCES runs(run_id),
             gate TEXT NOT NULL,            -- script | publish | escalation | budget
+            subject TEXT NOT NULL DEFAULT '',  -- what is being approved, e.g. script:v2 or video:v1
             status TEXT NOT NULL,          -- pending | approved | rejected | edited
             summary TEXT NOT NULL DEFAULT '',
             reason TEXT,
@@ -140,6 +141,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             imported_at TEXT NOT NULL,
             UNIQUE(channel, platform, platform_id, source)
         );
+        """,
+    ),
+    (
+        4,
+        "generation: vendor task id and ledger entry on each attempt (resume polling after a crash)",
+        """
+        ALTER TABLE attempts ADD COLUMN vendor_task_id TEXT;
+        ALTER TABLE attempts ADD COLUMN ledger_id INTEGER;
+        CREATE INDEX attempts_key ON attempts(cache_key, status);
+        CREATE INDEX ledger_key ON ledger(cache_key, status);
         """,
     ),
 ]

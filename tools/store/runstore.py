@@ -46,6 +46,7 @@ class Gate:
     id: int
     run_id: str
     gate: str
+    subject: str
     status: str
     summary: str
     reason: str | None
@@ -189,18 +190,18 @@ class RunStore:
             )
 
     # -- gates --------------------------------------------------------------
-    def open_gate(self, run_id: str, gate: str, summary: str = "") -> int:
+    def open_gate(self, run_id: str, gate: str, subject: str = "", summary: str = "") -> int:
         """Ask the human; idempotent while the same gate is pending."""
         with self.connect() as c:
             row = c.execute(
                 "SELECT id FROM gates WHERE run_id=? AND gate=? AND status='pending'", (run_id, gate)
             ).fetchone()
             if row:
-                c.execute("UPDATE gates SET summary=? WHERE id=?", (summary, row["id"]))
+                c.execute("UPDATE gates SET summary=?, subject=? WHERE id=?", (summary, subject, row["id"]))
                 return int(row["id"])
             cur = c.execute(
-                "INSERT INTO gates(run_id, gate, status, summary, requested_at) VALUES (?,?,?,?,?)",
-                (run_id, gate, "pending", summary, now_iso()),
+                "INSERT INTO gates(run_id, gate, subject, status, summary, requested_at) VALUES (?,?,?,?,?,?)",
+                (run_id, gate, subject, "pending", summary, now_iso()),
             )
             c.execute(
                 "UPDATE runs SET status='awaiting_approval', updated_at=? WHERE run_id=? AND status='running'",
@@ -236,8 +237,10 @@ class RunStore:
         with self.connect() as c:
             return [Gate(**dict(r)) for r in c.execute(sql + " ORDER BY id", args).fetchall()]
 
-    def last_decision(self, run_id: str, gate: str) -> Gate | None:
-        decided = [g for g in self.gates(run_id, gate) if g.status != "pending"]
+    def last_decision(self, run_id: str, gate: str, subject: str | None = None) -> Gate | None:
+        decided = [
+            g for g in self.gates(run_id, gate) if g.status != "pending" and (subject is None or g.subject == subject)
+        ]
         return decided[-1] if decided else None
 
     # -- team state ---------------------------------------------------------

@@ -1,0 +1,159 @@
+"""Dispatcher: voices and renders every shot through the channel's provider chains
+(parallel, retried, validated, cached, paid through the ledger) and assembles the video."""
+
+from __future__ import annotations
+
+from autogen_agentchat.agents import AssistantAgent
+from autogen_core.models import ChatCompletionClient
+
+from reelcrew.agents.context import RecordedTool, RunContext, result
+from reelcrew.errors import BudgetExceeded, CrewError
+from reelcrew.tools.generation.base import ClipRequest
+from reelcrew.tools.script.models import Script
+
+SYSTEM_MESSAGE = """You are the Dispatcher of ReelCrew. Call get_work_order, then produce_video with the fixes the
+work order lists (an empty list when there are none). produce_video voices and renders every shot through the
+channel's providers with retries, fallbacks, validation and the cost ledger, and assembles the video.
+Finish with two sentences: what was produced (length, providers, cost) or what failed and who must act."""
+
+VOICE_PAD_S = 0.45  # breathing room after each shot's narration
+
+
+def approved_script(ctx: RunContext) -> tuple[int, Script] | None:
+    """The latest script version the human approved (or edited)."""
+    approved = [int(g.subject.split(":v")[1]) for g in ctx.store.gates(ctx.run_id, "script")
+                if g.status == "approved" and ":v" in g.subject]
+    if not approved:
+        return None
+    version = max(approved)
+    data = ctx.store.artifact(ctx.run_id, "script", version)
+    return version, Script.model_validate(data["script"])
+
+
+def _requests(ctx: RunContext, script: Script, seconds: list[float], seed: int) -> list[ClipRequest]:
+    return [
+        ClipRequest(prompt=s.visual_prompt, seconds=round(sec, 2), aspect=ctx.channel.aspect,
+                    on_screen_text=s.on_screen_text, seed=seed, item=f"shot-{s.index}")
+        for s, sec in zip(script.shots, seconds)
+    ]
+
+
+def estimate_script_usd(ctx: RunContext, script: Script) -> float:
+    """What producing this script would cost with the channel's first available providers."""
+    from reelcrew.tools.generation.dispatch import build_clip_chain, build_voice_chain, estimate_video_usd
+
+    requests = _requests(ctx, script, [s.seconds for s in script.shots], seed=0)
+    return round(estimate_video_usd(requests, [s.narration for s in script.shots],
+                                    build_clip_chain(ctx.channel, ctx.settings),
+                                    build_voice_chain(ctx.channel, ctx.settings)), 4)
+
+
+def _channel_for_run(ctx: RunContext):
+    """The channel config with a per-run budget the human approved at a budget gate, if any."""
+    override = ctx.store.get_run(ctx.run_id).options.get("budget_override_usd")
+    if not override:
+        return ctx.channel
+    budgets = ctx.channel.budgets.model_copy(update={"per_video_usd": max(ctx.channel.budgets.per_video_usd, override)})
+    return ctx.channel.model_copy(update={"budgets": budgets})
+
+
+def build_tools(ctx: RunContext) -> list[RecordedTool]:
+    async def get_work_order() -> str:
+        """The approved script to produce, this round's number and the fixes QA asked for."""
+        approved = approved_script(ctx)
+        if approved is None:
+            return result(ok=False, error="no approved script yet")
+        version, script = approved
+        qa = ctx.latest("qa_report")
+        fixes = []
+        if qa and not qa[1].get("passed") and qa[1].get("script_version") == version:
+            fixes = [f["fix"] for f in qa[1].get("failures", []) if f.get("fix")]
+        rounds = sum(1 for v in range(1, ctx.store.count_artifacts(ctx.run_id, "video") + 1)
+                     if (ctx.store.artifact(ctx.run_id, "video", v) or {}).get("script_version") == version)
+        return result(ok=True, script_version=version, shots=len(script.shots), planned_seconds=script.total_seconds,
+                      aspect=ctx.channel.aspect, round=rounds + 1, fixes=fixes,
+                      clip_providers=ctx.channel.providers.clips, voice_providers=ctx.channel.providers.voice)
+
+    async def produce_video(fixes: list[str]) -> str:
+        """Voice and render every shot of the approved script and assemble the final video."""
+        approved = approved_script(ctx)
+        if approved is None:
+            return result(ok=False, error="no approved script yet")
+        version, script = approved
+        try:
+            return result(**await _produce(ctx, version, script, [str(f)[:200] for f in fixes][:20]))
+        except BudgetExceeded as exc:
+            ctx.store.open_gate(ctx.run_id, "budget", subject=f"script:v{version}", summary=exc.message)
+            return result(ok=False, budget_exceeded=exc.message, note="stopped before spending; the human decides")
+        except CrewError as exc:
+            ctx.put("video", {"ok": False, "script_version": version, "error": exc.message[:500]})
+            return result(ok=False, error=exc.message[:500])
+
+    return [
+        RecordedTool(get_work_order, ctx, get_work_order.__doc__ or ""),
+        RecordedTool(produce_video, ctx, produce_video.__doc__ or ""),
+    ]
+
+
+async def _produce(ctx: RunContext, version: int, script: Script, fixes: list[str]) -> dict:
+    import asyncio
+
+    from reelcrew.tools.generation.dispatch import (
+        build_clip_chain, build_voice_chain, dispatch_clips, dispatch_voice,
+    )
+    from reelcrew.tools.generation.ledger import mark_used
+    from reelcrew.tools.media.assemble import assemble_video
+
+    channel = _channel_for_run(ctx)
+    attempt = ctx.store.count_artifacts(ctx.run_id, "video") + 1
+    workdir = ctx.settings.work_dir / ctx.run_id / f"take-{attempt}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    common = dict(store=ctx.store, run_id=ctx.run_id, channel=channel, settings=ctx.settings,
+                  workdir=workdir, progress=ctx.progress)
+    ctx.store.step_started(ctx.run_id, "produce")
+    voices = await dispatch_voice([s.narration for s in script.shots],
+                                  chain=build_voice_chain(channel, ctx.settings), **common)
+    seconds = [max(s.seconds, v.duration_s + VOICE_PAD_S) for s, v in zip(script.shots, voices)]
+    seed = attempt - 1 if fixes else 0  # a re-render asked for by QA gets fresh seeds
+    outcome = await dispatch_clips(_requests(ctx, script, seconds, seed),
+                                   chain=build_clip_chain(channel, ctx.settings), **common)
+    if outcome.needs_new_prompt:
+        shots = [i + 1 for i in outcome.needs_new_prompt]
+        ctx.put("video", {"ok": False, "script_version": version, "needs_new_prompt": shots,
+                          "error": "; ".join(outcome.failures)[:500]})
+        ctx.store.step_finished(ctx.run_id, "produce", error="prompt refused")
+        return {"ok": False, "needs_new_prompt": shots, "note": "the Scriptwriter must rewrite these visual prompts"}
+    if any(c is None for c in outcome.clips):
+        err = "; ".join(outcome.failures)[:500] or "a shot could not be generated"
+        ctx.put("video", {"ok": False, "script_version": version, "error": err})
+        ctx.store.step_finished(ctx.run_id, "produce", error=err)
+        return {"ok": False, "error": err}
+    out = ctx.settings.work_dir / ctx.run_id / f"video-v{attempt}.mp4"
+    video = await asyncio.to_thread(assemble_video, script, list(outcome.clips), voices, out,
+                                    aspect=ctx.channel.aspect, progress=ctx.progress)
+    keys = [c.cache_key for c in outcome.clips if c.cache_key]
+    mark_used(ctx.store, ctx.run_id, keys)
+    cost = round(sum(c.cost_usd for c in outcome.clips if not c.cached)
+                 + sum(v.cost_usd for v in voices if not v.cached), 4)
+    providers = sorted({c.provider for c in outcome.clips} | {v.provider for v in voices})
+    ctx.put("video", {"ok": True, "script_version": version, "path": str(video.path), "srt_path": str(video.srt_path),
+                      "thumbnail_path": str(video.thumbnail_path), "duration_s": video.duration_s,
+                      "width": video.width, "height": video.height, "sha256": video.sha256,
+                      "cost_usd": cost, "providers": providers, "fixes_applied": fixes})
+    ctx.store.update_run(ctx.run_id, video_path=str(video.path))
+    ctx.store.step_finished(ctx.run_id, "produce")
+    return {"ok": True, "video_version": ctx.store.count_artifacts(ctx.run_id, "video"), "duration_s": video.duration_s,
+            "size": f"{video.width}x{video.height}", "providers": providers, "cost_usd": cost,
+            "path": str(video.path)}
+
+
+def make_dispatcher(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:
+    return AssistantAgent(
+        "Dispatcher",
+        model_client=client,
+        tools=build_tools(ctx),
+        system_message=SYSTEM_MESSAGE,
+        description="Generates shots and voice through provider chains and assembles the video.",
+        reflect_on_tool_use=True,
+        max_tool_iterations=3,
+    )

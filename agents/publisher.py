@@ -1,0 +1,102 @@
+"""Publisher: plans each post into the channel's best windows within quotas and publishes
+it exactly once to every platform (the local outbox by default)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from pathlib import Path
+
+from autogen_agentchat.agents import AssistantAgent
+from autogen_core.models import ChatCompletionClient
+
+from reelcrew.agents.context import RecordedTool, RunContext, result
+from reelcrew.agents.dispatcher import approved_script
+from reelcrew.agents.qa_validator import _latest_good_video
+from reelcrew.errors import CrewError
+
+SYSTEM_MESSAGE = """You are the Publisher of ReelCrew. Call plan_schedule, then publish_video. Publishing is
+idempotent: calling it again never posts twice. Finish with one or two sentences listing where the video went,
+when it goes live, and anything deferred."""
+
+
+def build_tools(ctx: RunContext) -> list[RecordedTool]:
+    async def plan_schedule() -> str:
+        """Plan a slot per platform in the channel's best posting windows, within each platform's quota."""
+        from reelcrew.tools.publishing.schedule import plan_schedule as plan
+
+        slots = await asyncio.to_thread(plan, ctx.channel, ctx.platforms, store=ctx.store)
+        data = [s.model_dump(mode="json") for s in slots]
+        ctx.put("schedule", {"slots": data})
+        return result(ok=True, slots=data)
+
+    async def publish_video() -> str:
+        """Publish the approved video to every planned platform, exactly once, with disclosures and metadata."""
+        try:
+            return result(**await asyncio.to_thread(_publish, ctx))
+        except CrewError as exc:
+            return result(ok=False, error=exc.message[:500], hint=exc.hint)
+
+    return [
+        RecordedTool(plan_schedule, ctx, plan_schedule.__doc__ or ""),
+        RecordedTool(publish_video, ctx, publish_video.__doc__ or ""),
+    ]
+
+
+def _publish(ctx: RunContext) -> dict:
+    from reelcrew.tools.memory import open_memory
+    from reelcrew.tools.memory.models import VideoRecord
+    from reelcrew.tools.monetization.policy import PolicyReport
+    from reelcrew.tools.publishing.metadata import build_metadata
+    from reelcrew.tools.publishing.models import PublishRequest
+    from reelcrew.tools.publishing.publisher import publish
+
+    found, approved = _latest_good_video(ctx), approved_script(ctx)
+    if found is None or approved is None:
+        return {"ok": False, "error": "no approved video to publish"}
+    v, video = found
+    script = approved[1]
+    policy_data = ctx.latest("policy_report")
+    policy = PolicyReport.model_validate({k: val for k, val in policy_data[1].items()
+                                          if k in PolicyReport.model_fields}) if policy_data else None
+    schedule = ctx.latest("schedule")
+    slots = {s["platform"]: s for s in (schedule[1]["slots"] if schedule else [])}
+    uploads = []
+    for platform in ctx.platforms:
+        slot = slots.get(platform)
+        request = PublishRequest(
+            run_id=ctx.run_id, channel=ctx.channel.name, video_path=Path(video["path"]),
+            thumbnail_path=Path(video["thumbnail_path"]), srt_path=Path(video["srt_path"]),
+            video_sha256=video["sha256"],
+            metadata=build_metadata(script, ctx.channel, platform, policy=policy),
+            scheduled_at=datetime.fromisoformat(slot["at"]) if slot and slot.get("at") else None,
+        )
+        uploads.extend(publish(request, [platform], store=ctx.store, settings=ctx.settings, channel=ctx.channel,
+                               progress=ctx.progress))
+    done = all(u.status in ("published", "scheduled", "deferred") for u in uploads)
+    brief = ctx.latest("brief")
+    memory = open_memory(ctx.channel.name, ctx.settings)
+    for u in uploads:
+        if u.status in ("published", "scheduled"):
+            memory.add(VideoRecord(
+                video_id=u.platform_id or u.idempotency_key, channel=ctx.channel.name, platform=u.platform,
+                topic=brief[1]["title"] if brief else script.title, hook=script.hook,
+                summary=script.narration[:500], published_at=u.scheduled_at or datetime.now(timezone.utc),
+                run_id=ctx.run_id,
+            ))
+    rows = [u.model_dump(mode="json") for u in uploads]
+    ctx.put("publication", {"video_version": v, "uploads": rows, "complete": done})
+    return {"ok": done, "uploads": [{k: r[k] for k in ("platform", "status", "platform_id", "url", "scheduled_at",
+                                                        "reused", "detail")} for r in rows]}
+
+
+def make_publisher(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:
+    return AssistantAgent(
+        "Publisher",
+        model_client=client,
+        tools=build_tools(ctx),
+        system_message=SYSTEM_MESSAGE,
+        description="Schedules and publishes the approved video exactly once per platform.",
+        reflect_on_tool_use=True,
+        max_tool_iterations=3,
+    )

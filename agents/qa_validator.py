@@ -1,0 +1,97 @@
+"""QAValidator: checks the assembled video technically (probe + ffmpeg analysis filters)
+and against policy (disclosures, synthetic-media flags, near-duplicates) before the publish gate."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from autogen_agentchat.agents import AssistantAgent
+from autogen_core.models import ChatCompletionClient
+
+from reelcrew.agents.context import RecordedTool, RunContext, result
+from reelcrew.agents.dispatcher import approved_script
+from reelcrew.errors import CrewError
+
+SYSTEM_MESSAGE = """You are the QAValidator of ReelCrew. Call check_video, then check_policy, on the latest video.
+Finish with two sentences: pass, or each failure with the fix and who must make it (the Dispatcher for technical
+fixes, the Scriptwriter for script or disclosure fixes)."""
+
+
+def _latest_good_video(ctx: RunContext) -> tuple[int, dict] | None:
+    for v in range(ctx.store.count_artifacts(ctx.run_id, "video"), 0, -1):
+        data = ctx.store.artifact(ctx.run_id, "video", v)
+        if data and data.get("ok"):
+            return v, data
+    return None
+
+
+def _primary_platform(ctx: RunContext) -> str | None:
+    real = [p for p in ctx.platforms if p != "outbox"]
+    return real[0] if real else "youtube"  # the outbox copy is meant for a Shorts-style upload
+
+
+def build_tools(ctx: RunContext) -> list[RecordedTool]:
+    async def check_video() -> str:
+        """Run the technical checks (codecs, size, aspect, fps, duration, audio, loudness, black/frozen frames, captions)."""
+        from reelcrew.tools.media.check import check_video as run_checks
+
+        found = _latest_good_video(ctx)
+        approved = approved_script(ctx)
+        if found is None or approved is None:
+            return result(ok=False, error="no video to check yet")
+        v, video = found
+        try:
+            report = await asyncio.to_thread(
+                run_checks, Path(video["path"]), platform=_primary_platform(ctx),
+                expected_seconds=approved[1].total_seconds, srt_path=Path(video["srt_path"]),
+            )
+        except CrewError as exc:
+            failures = [{"name": "readable", "measured": exc.message[:200], "limit": "a playable MP4",
+                         "fix": "re-render and re-assemble the video"}]
+            ctx.put("qa_report", {"video_version": v, "script_version": video["script_version"], "passed": False,
+                                  "failures": failures})
+            return result(ok=True, passed=False, failures=failures)
+        failures = [c.model_dump() for c in report.failures]
+        ctx.put("qa_report", {"video_version": v, "script_version": video["script_version"],
+                              "passed": report.passed, "failures": failures,
+                              "checks": len(report.checks)})
+        return result(ok=True, video_version=v, passed=report.passed, checks=len(report.checks), failures=failures)
+
+    async def check_policy() -> str:
+        """Check disclosures (affiliate/FTC, synthetic media), made-for-kids and near-duplicates of recent uploads."""
+        from reelcrew.tools.media.models import AssembledVideo
+        from reelcrew.tools.monetization.policy import check_policy as run_policy
+
+        found = _latest_good_video(ctx)
+        approved = approved_script(ctx)
+        if found is None or approved is None:
+            return result(ok=False, error="no video to check yet")
+        v, video = found
+        assembled = AssembledVideo(path=video["path"], srt_path=video["srt_path"],
+                                   thumbnail_path=video["thumbnail_path"], duration_s=video["duration_s"],
+                                   width=video["width"], height=video["height"], sha256=video["sha256"])
+        report = await asyncio.to_thread(run_policy, approved[1], assembled, ctx.channel,
+                                         store=ctx.store, run_id=ctx.run_id)
+        data = report.model_dump(mode="json")
+        ctx.put("policy_report", {**data, "video_version": v, "script_version": video["script_version"]})
+        failed = [f for f in data.get("findings", []) if not f.get("passed")]
+        return result(ok=True, video_version=v, passed=report.passed, failed=failed,
+                      flags={k: data[k] for k in data if k not in ("findings", "passed")})
+
+    return [
+        RecordedTool(check_video, ctx, check_video.__doc__ or ""),
+        RecordedTool(check_policy, ctx, check_policy.__doc__ or ""),
+    ]
+
+
+def make_qa_validator(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:
+    return AssistantAgent(
+        "QAValidator",
+        model_client=client,
+        tools=build_tools(ctx),
+        system_message=SYSTEM_MESSAGE,
+        description="Checks the video technically and against platform and monetization policy.",
+        reflect_on_tool_use=True,
+        max_tool_iterations=3,
+    )

@@ -1,0 +1,114 @@
+"""The team: five agents in one SelectorGroupChat whose flow is code (``agents.flow``).
+
+``selector_func`` names the next speaker from the run's state; only where the flow
+allows a choice (after a rejected script: new topic or new draft?) and a real model is
+configured does it return None and let the model choose among ``candidate_func``'s
+names. ``FlowTermination`` stops the run at every gate and when the run is over.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from autogen_agentchat.base import TerminationCondition
+from autogen_agentchat.conditions import MaxMessageTermination
+from autogen_agentchat.messages import BaseAgentEvent, BaseChatMessage, StopMessage
+from autogen_agentchat.teams import SelectorGroupChat
+from autogen_core.models import ChatCompletionClient
+
+from reelcrew.agents.context import RunContext
+from reelcrew.agents.dispatcher import make_dispatcher
+from reelcrew.agents.flow import AGENTS, Step, next_step
+from reelcrew.agents.gates import gate_summary
+from reelcrew.agents.publisher import make_publisher
+from reelcrew.agents.qa_validator import make_qa_validator
+from reelcrew.agents.researcher import make_researcher
+from reelcrew.agents.scriptwriter import make_scriptwriter
+
+SELECTOR_PROMPT = """You choose who speaks next in a short-video production crew.
+{roles}
+
+Conversation so far:
+{history}
+
+The flow allows these candidates: {participants}. Answer with exactly one name from that list."""
+
+FACTORIES = {
+    "Researcher": make_researcher,
+    "Scriptwriter": make_scriptwriter,
+    "Dispatcher": make_dispatcher,
+    "QAValidator": make_qa_validator,
+    "Publisher": make_publisher,
+}
+
+
+class FlowTermination(TerminationCondition):
+    """Stops the team when the flow reaches a gate (opening it in the store) or the end."""
+
+    component_type = "termination"
+
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+        self._terminated = False
+
+    @property
+    def terminated(self) -> bool:
+        return self._terminated
+
+    async def __call__(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
+        if self._terminated:
+            from autogen_agentchat.base import TerminatedException
+
+            raise TerminatedException("FlowTermination already reached; reset it first")
+        step = next_step(self._ctx.store, self._ctx.run_id, self._ctx.channel)
+        if step.gate:
+            self._ctx.store.open_gate(self._ctx.run_id, step.gate, subject=step.subject,
+                                      summary=step.reason or gate_summary(self._ctx, step))
+            self._terminated = True
+            return StopMessage(content=f"Awaiting human approval: {step.gate} ({step.subject})", source="FlowTermination")
+        if step.terminal:
+            self._terminated = True
+            return StopMessage(content=f"Run finished: {step.stage}", source="FlowTermination")
+        return None
+
+    async def reset(self) -> None:
+        self._terminated = False
+
+
+def build_team(ctx: RunContext, clients: dict[str, ChatCompletionClient], selector_client: ChatCompletionClient,
+               *, model_selection: bool, selector_override: Callable[..., str | None] | None = None,
+               termination_override: TerminationCondition | None = None) -> SelectorGroupChat:
+    """The crew for one run. ``clients`` maps each agent name to its model client.
+
+    The overrides are for re-running a transcript, where the recorded speakers and
+    segment lengths stand in for the run store's state.
+    """
+    participants = [FACTORIES[name](ctx, clients[name]) for name in AGENTS]
+
+    def current() -> Step:
+        return next_step(ctx.store, ctx.run_id, ctx.channel)
+
+    def selector_func(thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> str | None:
+        step = current()
+        if model_selection and len(step.candidates) > 1:
+            return None  # the model chooses, among candidate_func's names only
+        if step.speaker is None:
+            raise RuntimeError(f"the flow has no speaker at stage {step.stage!r}; the run should have stopped")
+        return step.speaker
+
+    def candidate_func(thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> list[str]:
+        step = current()
+        return list(step.candidates) or ([step.speaker] if step.speaker else list(AGENTS))
+
+    return SelectorGroupChat(
+        participants,
+        model_client=selector_client,
+        termination_condition=termination_override
+        or (FlowTermination(ctx) | MaxMessageTermination(ctx.channel.limits.max_messages)),
+        selector_prompt=SELECTOR_PROMPT,
+        allow_repeated_speaker=True,
+        selector_func=selector_override or selector_func,
+        emit_team_events=True,
+        candidate_func=candidate_func,
+        max_selector_attempts=2,
+    )

@@ -1,0 +1,107 @@
+"""Transcripts: every message and event of a run in AutoGen's dump format, the model
+responses and tool results needed to re-run it, the team state, and run metadata.
+
+Written atomically to ``conversations/<run_id>.json`` after every segment of a run (a
+segment ends at a gate or at the end). Secrets are scrubbed before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reelcrew.errors import InputError
+
+FORMAT = "reelcrew-transcript/1"
+_SECRET_ENV = ("KEY", "SECRET", "TOKEN", "PASSWORD")
+
+
+@dataclass
+class Transcript:
+    run_id: str
+    channel: str
+    brains: dict[str, str]
+    platforms: list[str]
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    model_responses: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    gates: list[dict[str, Any]] = field(default_factory=list)
+    team_state: dict[str, Any] | None = None
+    status: str = "running"
+    video_path: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "run": {"run_id": self.run_id, "channel": self.channel, "brains": self.brains,
+                    "platforms": self.platforms, "status": self.status, "video_path": self.video_path},
+            "segments": self.segments,
+            "model_responses": self.model_responses,
+            "tool_calls": self.tool_calls,
+            "gates": self.gates,
+            "team_state": self.team_state,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Transcript":
+        run = data["run"]
+        return cls(run_id=run["run_id"], channel=run["channel"], brains=run.get("brains", {}),
+                   platforms=run.get("platforms", ["outbox"]), segments=data.get("segments", []),
+                   model_responses=data.get("model_responses", []), tool_calls=data.get("tool_calls", []),
+                   gates=data.get("gates", []), team_state=data.get("team_state"), status=run.get("status", "?"),
+                   video_path=run.get("video_path"))
+
+    def save(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = scrub(json.dumps(self.to_json(), indent=1, ensure_ascii=False, default=str))
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+        return path
+
+
+def scrub(text: str) -> str:
+    """Replace the value of every secret-looking environment variable with ***."""
+    for name, value in os.environ.items():
+        if value and len(value) >= 8 and any(s in name.upper() for s in _SECRET_ENV) and value in text:
+            text = text.replace(value, "***")
+    return text
+
+
+def load(path: Path) -> Transcript:
+    if not path.exists():
+        raise InputError(f"no transcript at {path}", hint="`crew runs` lists runs and their transcript paths")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a JSON transcript: {exc}", where=str(path)) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InputError(f"not a ReelCrew transcript (expected format {FORMAT})", where=str(path))
+    return Transcript.from_json(data)
+
+
+def turns(transcript: Transcript) -> list[dict[str, Any]]:
+    """The conversation as display rows: speaker, kind, text, tool calls with arguments and results."""
+    rows: list[dict[str, Any]] = []
+    for seg in transcript.segments:
+        for m in seg["messages"]:
+            kind, source = m.get("type"), m.get("source")
+            if kind == "ToolCallRequestEvent":
+                for call in m["content"]:
+                    rows.append({"speaker": source, "kind": "tool call", "name": call["name"],
+                                 "text": call["arguments"]})
+            elif kind == "ToolCallExecutionEvent":
+                for res in m["content"]:
+                    rows.append({"speaker": source, "kind": "tool result", "name": res.get("name", ""),
+                                 "text": res["content"], "error": res.get("is_error", False)})
+            elif kind == "SelectSpeakerEvent":
+                rows.append({"speaker": "selector", "kind": "next speaker", "text": ", ".join(m["content"])})
+            elif kind in ("TextMessage", "StopMessage", "ToolCallSummaryMessage", "HandoffMessage"):
+                rows.append({"speaker": source, "kind": "message" if kind != "StopMessage" else "stop",
+                             "text": m["content"]})
+    return rows
