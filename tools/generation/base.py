@@ -22,6 +22,7 @@ class FailureClass(str, Enum):
     INVALID_INPUT = "invalid_input"  # 400 / ASSET.INVALID: fix the request, do not retry as is
     AUTH = "auth"                  # 401/403 or missing key: try the next provider
     QUOTA = "quota"                # out of credits / daily cap: try the next provider
+    UNTRUSTED = "untrusted"        # output offered from a host outside the allow-list: never fetched; next provider
 
 
 class ProviderError(Exception):
@@ -43,6 +44,7 @@ class ClipRequest(BaseModel):
     image_path: Path | None = None  # still for image-to-video / Ken Burns
     seed: int = 0
     item: str = "shot-1"            # label for attempts and the ledger
+    narration: str | None = None    # spoken text for talking-head providers (HeyGen); others ignore it
 
 
 class ClipResult(BaseModel):
@@ -71,6 +73,7 @@ class VoiceResult(BaseModel):
     voice: str
     cost_usd: float = 0.0
     cached: bool = False
+    cache_key: str | None = None
 
 
 @runtime_checkable
