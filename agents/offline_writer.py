@@ -15,13 +15,15 @@ from typing import Any
 _STOP = {"the", "a", "an", "of", "to", "and", "or", "for", "in", "on", "is", "are", "why", "how", "what", "your",
          "you", "this", "that", "with", "my", "i", "it", "be", "do", "does", "can", "should", "vs", "at", "from"}
 
-HOOKS = (
-    "Most people get {short} wrong. Here's the fix.",
-    "Why does nobody explain {short} like this?",
-    "You can learn {short} in 40 seconds.",
-    "Stop scrolling: {short}, explained simply.",
-    "Here's the {short} mistake that costs you most.",
-)
+QUESTION_WORDS = ("why", "how", "what", "should", "can", "is", "are", "do", "does", "when", "which")
+IMPERATIVES = ("cut", "stop", "save", "pay", "build", "start", "use", "try", "make", "get", "fix", "avoid", "beat",
+               "invest", "spend", "earn", "plan", "track")
+HOOKS = {
+    "question": ("{bare}?", "{bare}? Nobody tells you this.", "Most people get {short} wrong."),
+    "imperative": ("Want to {lower}? Here's how.", "You can {lower} this month.", "Most people never {lower}. You can."),
+    "statement": ("{bare}. Here's why.", "Most people get {short} wrong.", "Nobody tells you this about {short}."),
+}
+HOOK_WORDS = 11
 
 
 def _pick(seq: tuple[str, ...] | list[str], key: str) -> str:
@@ -31,15 +33,29 @@ def _pick(seq: tuple[str, ...] | list[str], key: str) -> str:
 
 def _clean_title(title: str) -> str:
     text = title.strip().strip('"').strip()
-    text = re.sub(r"[^\w$%'.,:!? -]", " ", text)
+    text = re.sub(r"[^\w$%'/.,:!? -]", " ", text)
     text = re.sub(r"\s+", " ", text).strip()
     return text[:90] or "this money idea"
 
 
 def short_phrase(title: str, max_words: int = 5) -> str:
-    words = re.findall(r"[\w$%'-]+", _clean_title(title).lower())
+    words = re.findall(r"[\w$%'/-]+", _clean_title(title).lower())
     keep = [w for w in words if w not in _STOP] or words
     return " ".join(keep[:max_words]) or "money"
+
+
+def _hook(title: str, key: str, *, wants_question: bool, avoid: str = "") -> str:
+    """A hook under HOOK_WORDS words that opens a loop, varied by ``key`` (topic and revision)."""
+    bare = title.rstrip(".!?")
+    first = bare.split(" ", 1)[0].lower()
+    kind = "question" if first in QUESTION_WORDS else "imperative" if first in IMPERATIVES else "statement"
+    lower = bare[0].lower() + bare[1:]
+    options = [t.format(bare=bare, lower=lower, short=short_phrase(title, 2)) for t in HOOKS[kind]]
+    if wants_question:
+        options = [o for o in options if "?" in o] or [f"Why does nobody explain {short_phrase(title, 2)}?"]
+    options = [o for o in options if o != avoid] or options
+    fitting = [o for o in options if len(o.split()) <= HOOK_WORDS] or [f"Most people get {short_phrase(title, 2)} wrong."]
+    return _pick(fitting, key)
 
 
 def compose_script(brief: dict[str, Any]) -> dict[str, Any]:
@@ -52,12 +68,7 @@ def compose_script(brief: dict[str, Any]) -> dict[str, Any]:
     key = f"{topic['topic_id']}:{revision}"
     target = float(brief.get("target_seconds", 40))
 
-    hook_template = _pick(HOOKS, key)
-    hook = hook_template.format(short=short)
-    if len(hook.split()) > 13:
-        hook = f"Most people get {short_phrase(title, 3)} wrong."
-    if "question" in feedback:
-        hook = f"Why does nobody explain {short_phrase(title, 3)} like this?"
+    hook = _hook(title, key, wants_question="question" in feedback, avoid=brief.get("previous_hook") or "")
 
     n_shots = 6
     if "shorter" in feedback or "too long" in feedback:
@@ -106,7 +117,7 @@ def compose_script(brief: dict[str, Any]) -> dict[str, Any]:
 
     description = f"{title}. {brief.get('angle', '')}".strip()
     return {
-        "topic_id": topic["topic_id"],
+        "topic_id": topic["topic_id"][:80],
         "title": title[:100],
         "hook": hook,
         "shots": shots,

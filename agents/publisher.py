@@ -20,13 +20,16 @@ idempotent: calling it again never posts twice. Finish with one or two sentences
 when it goes live, and anything deferred."""
 
 
+def schedule_slots(ctx: RunContext) -> list[dict]:
+    from reelcrew.tools.publishing.schedule import plan_schedule as plan
+
+    return [s.model_dump(mode="json") for s in plan(ctx.channel, ctx.platforms, store=ctx.store)]
+
+
 def build_tools(ctx: RunContext) -> list[RecordedTool]:
     async def plan_schedule() -> str:
         """Plan a slot per platform in the channel's best posting windows, within each platform's quota."""
-        from reelcrew.tools.publishing.schedule import plan_schedule as plan
-
-        slots = await asyncio.to_thread(plan, ctx.channel, ctx.platforms, store=ctx.store)
-        data = [s.model_dump(mode="json") for s in slots]
+        data = await asyncio.to_thread(schedule_slots, ctx)
         ctx.put("schedule", {"slots": data})
         return result(ok=True, slots=data)
 

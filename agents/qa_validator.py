@@ -31,21 +31,35 @@ def _primary_platform(ctx: RunContext) -> str | None:
     return real[0] if real else "youtube"  # the outbox copy is meant for a Shorts-style upload
 
 
+def video_checks(ctx: RunContext, video: dict, expected_seconds: float):
+    """The technical QA report of one produced video (raises CrewError for an unreadable file)."""
+    from reelcrew.tools.media.check import check_video as run_checks
+
+    return run_checks(Path(video["path"]), platform=_primary_platform(ctx), expected_seconds=expected_seconds,
+                      srt_path=Path(video["srt_path"]))
+
+
+def policy_checks(ctx: RunContext, script, video: dict):
+    """The policy report (disclosures, synthetic media, made for kids, near-duplicates) of one video."""
+    from reelcrew.tools.media.models import AssembledVideo
+    from reelcrew.tools.monetization.policy import check_policy as run_policy
+
+    assembled = AssembledVideo(path=video["path"], srt_path=video["srt_path"], thumbnail_path=video["thumbnail_path"],
+                               duration_s=video["duration_s"], width=video["width"], height=video["height"],
+                               sha256=video["sha256"])
+    return run_policy(script, assembled, ctx.channel, store=ctx.store, run_id=ctx.run_id)
+
+
 def build_tools(ctx: RunContext) -> list[RecordedTool]:
     async def check_video() -> str:
         """Run the technical checks (codecs, size, aspect, fps, duration, audio, loudness, black/frozen frames, captions)."""
-        from reelcrew.tools.media.check import check_video as run_checks
-
         found = _latest_good_video(ctx)
         approved = approved_script(ctx)
         if found is None or approved is None:
             return result(ok=False, error="no video to check yet")
         v, video = found
         try:
-            report = await asyncio.to_thread(
-                run_checks, Path(video["path"]), platform=_primary_platform(ctx),
-                expected_seconds=approved[1].total_seconds, srt_path=Path(video["srt_path"]),
-            )
+            report = await asyncio.to_thread(video_checks, ctx, video, approved[1].total_seconds)
         except CrewError as exc:
             failures = [{"name": "readable", "measured": exc.message[:200], "limit": "a playable MP4",
                          "fix": "re-render and re-assemble the video"}]
@@ -60,19 +74,12 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
 
     async def check_policy() -> str:
         """Check disclosures (affiliate/FTC, synthetic media), made-for-kids and near-duplicates of recent uploads."""
-        from reelcrew.tools.media.models import AssembledVideo
-        from reelcrew.tools.monetization.policy import check_policy as run_policy
-
         found = _latest_good_video(ctx)
         approved = approved_script(ctx)
         if found is None or approved is None:
             return result(ok=False, error="no video to check yet")
         v, video = found
-        assembled = AssembledVideo(path=video["path"], srt_path=video["srt_path"],
-                                   thumbnail_path=video["thumbnail_path"], duration_s=video["duration_s"],
-                                   width=video["width"], height=video["height"], sha256=video["sha256"])
-        report = await asyncio.to_thread(run_policy, approved[1], assembled, ctx.channel,
-                                         store=ctx.store, run_id=ctx.run_id)
+        report = await asyncio.to_thread(policy_checks, ctx, approved[1], video)
         data = report.model_dump(mode="json")
         ctx.put("policy_report", {**data, "video_version": v, "script_version": video["script_version"]})
         failed = [f for f in data.get("findings", []) if not f.get("passed")]

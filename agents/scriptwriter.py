@@ -66,6 +66,7 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
                              for a in m.affiliate_links],
             disclosure_text=m.disclosure_text,
             next_version=ctx.store.count_artifacts(ctx.run_id, "script") + 1,
+            previous_hook=(ctx.latest("script") or (0, {}))[1].get("script", {}).get("hook"),
             feedback=notes,
             refused_shots=refused,
         )
