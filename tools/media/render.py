@@ -1,0 +1,118 @@
+"""The local shot renderer: a finished-looking clip from a prompt, with no AI service.
+
+Numpy paints the background at a reduced size (see backgrounds.py) and streams raw
+frames into ffmpeg, which upscales them, overlays the on-screen text (pre-drawn
+line images sliding and fading in one after another) and encodes H.264. Nothing
+but one small frame is ever in Python's memory, and the output appears at its
+final name only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from reelcrew.errors import InputError
+from reelcrew.tools.generation.base import ClipRequest, ClipResult
+from reelcrew.tools.media.atomic import atomic_path
+from reelcrew.tools.media.backgrounds import PAINTERS, WORK_DIVISOR, KenBurns, Painter
+from reelcrew.tools.media.ffmpeg import FrameSink
+from reelcrew.tools.media.looks import Look, choose_look
+from reelcrew.tools.media.text import fit, text_image
+
+X264_COLOR = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
+ENTER_S = 0.4      # each text line slides in over this long
+STAGGER_S = 0.16   # and starts this long after the previous one
+TEXT_CENTER = 0.30  # vertical centre of the text block, as a fraction of height (captions sit lower)
+
+
+def shot_seed(request: ClipRequest, size: tuple[int, int], fps: int) -> int:
+    """A seed from everything that changes the picture, so equal requests render equal frames."""
+    key = json.dumps({"p": request.prompt, "t": request.on_screen_text, "s": request.seconds, "seed": request.seed,
+                      "img": str(request.image_path or ""), "size": size, "fps": fps}, sort_keys=True)
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+
+
+def _text_layers(text: str, look: Look, size: tuple[int, int], folder: Path) -> list[tuple[Path, int, int]]:
+    """Draw each line of the on-screen text (and an accent bar) as PNGs; return (path, x, y) placements."""
+    w, h = size
+    short = min(w, h)
+    max_width = int(w * 0.76)
+    font_size, lines = fit(text.upper(), max_width, max_size=int(short * 0.12), min_size=int(short * 0.05))
+    images = [text_image(line, font_size) for line in lines]
+    line_h = int(font_size * 1.18)
+    block_h = line_h * len(images)
+    top = int(h * TEXT_CENTER - block_h / 2)
+    layers: list[tuple[Path, int, int]] = []
+    for i, img in enumerate(images):
+        path = folder / f"line{i}.png"
+        img.save(path)
+        pad_y = (img.height - line_h) // 2
+        layers.append((path, (w - img.width) // 2, top + i * line_h - pad_y))
+    bar_w, bar_h = int(short * 0.16), max(4, int(short * 0.012))
+    bar = Image.new("RGBA", (bar_w, bar_h), (0, 0, 0, 0))
+    ImageDraw.Draw(bar).rounded_rectangle((0, 0, bar_w - 1, bar_h - 1), radius=bar_h // 2, fill=(*look.palette[3], 255))
+    bar_path = folder / "bar.png"
+    bar.save(bar_path)
+    layers.append((bar_path, (w - bar_w) // 2, top + block_h + int(font_size * 0.35)))
+    return layers
+
+
+def _filter_graph(size: tuple[int, int], layers: list[tuple[Path, int, int]]) -> str:
+    w, h = size
+    parts = [f"[0:v]scale={w}:{h}:flags=bicubic:out_color_matrix=bt709:out_range=tv,format=yuv420p[v0]"]
+    slide = int(h * 0.035)
+    for i, (_, x, y) in enumerate(layers, start=1):
+        t0 = 0.12 + STAGGER_S * (i - 1)
+        parts.append(f"[{i}:v]format=rgba,fade=t=in:st={t0:.3f}:d={ENTER_S}:alpha=1,"
+                     f"scale=out_color_matrix=bt709:out_range=tv,format=yuva420p[t{i}]")
+        ypos = f"{y}+{slide}*pow(clip(1-(t-{t0:.3f})/{ENTER_S},0,1),3)"
+        parts.append(f"[v{i - 1}][t{i}]overlay=x={x}:y='{ypos}':eval=frame:format=yuv420[v{i}]")
+    return ";".join(parts), f"[v{len(layers)}]"
+
+
+def _painter(request: ClipRequest, look: Look, size: tuple[int, int], seed: int) -> Painter:
+    if request.image_path is not None:
+        if not Path(request.image_path).is_file():
+            raise InputError("the still for this shot does not exist", where=str(request.image_path),
+                             hint="give an existing PNG/JPEG path as image_path, or none")
+        div = WORK_DIVISOR["kenburns"]
+        return KenBurns(look, (size[0] // div, size[1] // div), request.seconds, seed, Path(request.image_path))
+    div = WORK_DIVISOR[look.motion]
+    return PAINTERS[look.motion](look, (size[0] // div, size[1] // div), request.seconds, seed)
+
+
+def render_shot(request: ClipRequest, out_path: Path, *, size: tuple[int, int] = (1080, 1920), fps: int = 30,
+                preset: str = "ultrafast", crf: int = 16) -> ClipResult:
+    """Render one shot to ``out_path`` (MP4, H.264 yuv420p BT.709, no audio).
+
+    Deterministic: the same request, size and fps give the same frames. ``preset``
+    and ``crf`` are x264's; this clip is an intermediate that assembly re-encodes,
+    so it favours speed at a quality high enough not to show through.
+    """
+    w, h = (size[0] // 2) * 2, (size[1] // 2) * 2
+    seed = shot_seed(request, (w, h), fps)
+    look = choose_look(request.prompt, request.on_screen_text, seed=request.seed + seed % 997)
+    painter = _painter(request, look, (w, h), seed)
+    n_frames = max(1, round(request.seconds * fps))
+    out_path = Path(out_path)
+    with tempfile.TemporaryDirectory(prefix="shot-", dir=out_path.parent if out_path.parent.exists() else None) as tmp:
+        layers = _text_layers(request.on_screen_text, look, (w, h), Path(tmp)) if request.on_screen_text.strip() else []
+        graph, last = _filter_graph((w, h), layers)
+        inputs: list[str] = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{painter.w}x{painter.h}",
+                             "-r", str(fps), "-i", "pipe:0"]
+        for path, _, _ in layers:
+            inputs += ["-loop", "1", "-framerate", str(fps), "-i", str(path)]
+        with atomic_path(out_path) as tmp_out:
+            args = [*inputs, "-filter_complex", graph, "-map", last, "-frames:v", str(n_frames),
+                    "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p", *X264_COLOR,
+                    "-r", str(fps), "-movflags", "+faststart", "-an", "-y", str(tmp_out)]
+            with FrameSink(args, what=f"rendering {request.item}") as sink:
+                for i in range(n_frames):
+                    sink.write(painter.frame(i / fps))
+    return ClipResult(path=out_path, provider="local", model=f"local-{look.motion}-{look.name}",
+                      seconds=round(n_frames / fps, 3), width=w, height=h, cost_usd=0.0)
