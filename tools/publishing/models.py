@@ -9,6 +9,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class MetadataLink(BaseModel):
+    """An affiliate link as it was placed in the metadata."""
+
+    label: str
+    url: str
+    material_connection: bool = True
+
+
 class VideoMetadata(BaseModel):
     title: str
     description: str = ""
@@ -18,6 +26,12 @@ class VideoMetadata(BaseModel):
     made_for_kids: bool = False
     commercial_content: bool = False
     disclosure: str | None = None
+    # added for issue 7 (optional, additive)
+    brand_content: bool = Field(
+        default=False, description="TikTok brand_content_toggle: promotes a third party for payment or commission"
+    )
+    brand_organic: bool = Field(default=False, description="TikTok brand_organic_toggle: promotes the creator's own business")
+    links: list[MetadataLink] = Field(default_factory=list, description="affiliate links placed in the description")
 
 
 class PublishRequest(BaseModel):
@@ -40,3 +54,12 @@ class UploadResult(BaseModel):
     scheduled_at: datetime | None = None
     detail: str = ""
     reused: bool = Field(default=False, description="true when an earlier upload was found and nothing was posted again")
+
+
+class ScheduledSlot(BaseModel):
+    """When to post on one platform, and why that time was chosen."""
+
+    platform: str
+    at: datetime
+    reason: str
+    source: Literal["history", "default", "requested", "quota"] = "default"

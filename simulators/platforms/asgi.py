@@ -1,0 +1,157 @@
+"""Minimal ASGI plumbing shared by the platform simulators (Starlette is not a dependency)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    base_url: str
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"{}")
+        except ValueError:
+            return None
+
+    def form(self) -> dict[str, str]:
+        return dict(parse_qsl(self.body.decode("utf-8", "replace")))
+
+    def bearer(self) -> str | None:
+        auth = self.headers.get("authorization", "")
+        return auth[7:] if auth.lower().startswith("bearer ") else None
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Response:
+        return cls(status, json.dumps(payload).encode(), [("content-type", "application/json"), *(headers or [])])
+
+
+@dataclass
+class Faults:
+    """Faults drawn from a seeded generator at the given rates, plus scripted one-off faults.
+
+    ``script`` maps an operation name (e.g. "chunk", "init", "publish") to statuses to return
+    on its next calls, in order. ``from_env("seed=7,rate=0.03")`` reads CREW_FAULTS.
+    """
+
+    seed: int = 0
+    error_rate: float = 0.0      # random 503 on data-plane calls
+    rate_limit_rate: float = 0.0  # random 429 on API calls
+    script: dict[str, list[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    @classmethod
+    def from_env(cls, spec: str | None) -> Faults:
+        values = dict(part.split("=", 1) for part in (spec or "").split(",") if "=" in part)
+        rate = float(values.get("rate", 0))
+        return cls(seed=int(values.get("seed", 0)), error_rate=rate, rate_limit_rate=float(values.get("rate429", 0)))
+
+    def next(self, op: str) -> int | None:
+        queue = self.script.get(op)
+        if queue:
+            return queue.pop(0)
+        return None
+
+    def random_error(self) -> bool:
+        return self.error_rate > 0 and self.rng.random() < self.error_rate
+
+    def random_rate_limit(self) -> bool:
+        return self.rate_limit_rate > 0 and self.rng.random() < self.rate_limit_rate
+
+
+Handler = Callable[[Request], Response]
+
+
+class SimulatorApp:
+    """Base ASGI app: parses the request, calls ``handle`` under a lock, sends the response."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: list[tuple[str, str]] = []
+
+    def handle(self, request: Request) -> Response:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
+                       send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        host = headers.get("host") or "%s:%s" % tuple(scope.get("server") or ("127.0.0.1", 80))
+        request = Request(
+            method=scope["method"].upper(), path=scope["path"],
+            query=dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))),
+            headers=headers, body=body, base_url=f"{scope.get('scheme', 'http')}://{host}",
+        )
+        with self._lock:
+            self.requests.append((request.method, request.path))
+            response = self.handle(request)
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": [(k.encode(), v.encode()) for k, v in response.headers]})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """Lets a synchronous ``httpx.Client`` reach an ASGI app in-process (httpx's ASGITransport is async-only).
+
+    The app runs on a private event loop in a daemon thread, so this works from plain
+    code and from inside a running event loop alike.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+
+    async def _round_trip(self, request: httpx.Request) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        await request.aread()
+        response = await self._inner.handle_async_request(request)
+        content = await response.aread()
+        return response.status_code, list(response.headers.raw), content
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        future = asyncio.run_coroutine_threadsafe(self._round_trip(request), self._loop)
+        status, headers, content = future.result(timeout=60)
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+    def close(self) -> None:
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)

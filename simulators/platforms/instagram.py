@@ -1,0 +1,140 @@
+"""Instagram Graph API simulator (Reels): publishing limit, containers, status polling, media_publish.
+
+Protocol as in vendor-apis.md section 9. Containers are created from a ``video_url``
+(which the simulator records rather than fetches unless ``fetch`` is given), stay
+IN_PROGRESS for ``processing_polls`` status reads, then FINISHED; media_publish turns
+them PUBLISHED and counts a post; 50 posts per moving 24 h (``quota_total``) after which
+media_publish fails with the publishing-limit error. Errors use the Graph shape.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from reelcrew.simulators.platforms.asgi import Faults, Request, Response, SimulatorApp
+
+VERSION = re.compile(r"^/v\d+\.\d+/")
+
+
+@dataclass
+class Container:
+    id: str
+    video_url: str
+    caption: str
+    polls_left: int
+    status_code: str = "IN_PROGRESS"
+    media_id: str | None = None
+
+
+class InstagramSimulator(SimulatorApp):
+    def __init__(self, *, access_token: str = "IGQ.sim", user_id: str = "17841400000000000", quota_total: int = 50,
+                 processing_polls: int = 1, fetch: Callable[[str], bool] | None = None,
+                 faults: Faults | None = None) -> None:
+        super().__init__()
+        self.access_token, self.user_id = access_token, user_id
+        self.quota_total = quota_total
+        self.processing_polls = processing_polls
+        self.fetch = fetch or (lambda url: url.startswith(("http://", "https://")))
+        self.faults = faults or Faults()
+        self.containers: dict[str, Container] = {}
+        self.media: dict[str, dict[str, Any]] = {}
+        self.publish_times: list[float] = []
+        self.quota_used_before = 0  # posts made elsewhere in the window
+
+    @property
+    def post_count(self) -> int:
+        return len(self.media)
+
+    def expire_containers(self) -> None:
+        for c in self.containers.values():
+            if c.status_code in ("IN_PROGRESS", "FINISHED"):
+                c.status_code = "EXPIRED"
+
+    def quota_usage(self) -> int:
+        now = time.time()
+        return self.quota_used_before + sum(1 for t in self.publish_times if now - t < 86400)
+
+    # -- routing --------------------------------------------------------------
+    def handle(self, req: Request) -> Response:
+        if not VERSION.match(req.path):
+            return _err(400, "Unknown path components", 2500, "OAuthException")
+        parts = VERSION.sub("", req.path).strip("/").split("/")
+        token = req.bearer() or req.query.get("access_token")
+        if token != self.access_token:
+            return _err(400, "Invalid OAuth access token - Cannot parse access token", 190, "OAuthException")
+        if self.faults.random_rate_limit() or self.faults.next("api") == 429:
+            return _err(400, "Application request limit reached", 4, "OAuthException")
+        params = {**req.query, **req.form()} if req.method == "POST" else req.query
+        if len(parts) == 2 and parts[0] == self.user_id:
+            if parts[1] == "content_publishing_limit" and req.method == "GET":
+                return Response.json(200, {"data": [{"quota_usage": self.quota_usage(),
+                                                     "config": {"quota_total": self.quota_total, "quota_duration": 86400}}]})
+            if parts[1] == "media" and req.method == "POST":
+                return self._create(params)
+            if parts[1] == "media" and req.method == "GET":
+                items = [{"id": k, "caption": v["caption"], "timestamp": v["timestamp"]} for k, v in self.media.items()]
+                return Response.json(200, {"data": list(reversed(items))})
+            if parts[1] == "media_publish" and req.method == "POST":
+                return self._publish(params)
+        if len(parts) == 1 and req.method == "GET":
+            if parts[0] in self.containers:
+                return self._container_status(self.containers[parts[0]])
+            if parts[0] in self.media:
+                return Response.json(200, {"id": parts[0], "permalink": self.media[parts[0]]["permalink"]})
+        return _err(400, "Unsupported request", 100, "GraphMethodException", 33)
+
+    def _create(self, params: dict[str, str]) -> Response:
+        if params.get("media_type") != "REELS":
+            return _err(400, "media_type must be REELS for video", 100, "OAuthException")
+        url, caption = params.get("video_url", ""), params.get("caption", "")
+        if not url:
+            return _err(400, "The parameter video_url is required", 100, "OAuthException")
+        if len(caption) > 2200 or len(re.findall(r"(?<!\w)#\w+", caption)) > 30:
+            return _err(400, "The caption is too long or has more than 30 hashtags", 100, "OAuthException", 2207031)
+        container = Container("1790" + secrets.token_hex(6), url, caption, self.processing_polls)
+        if not self.fetch(url):
+            container.status_code = "ERROR"
+        self.containers[container.id] = container
+        return Response.json(200, {"id": container.id})
+
+    def _container_status(self, c: Container) -> Response:
+        if c.status_code == "IN_PROGRESS":
+            if c.polls_left > 0:
+                c.polls_left -= 1
+            else:
+                c.status_code = "FINISHED"
+        status = {"IN_PROGRESS": "In Progress", "FINISHED": "Finished", "ERROR": "Error: media fetch failed",
+                  "EXPIRED": "Expired", "PUBLISHED": "Published"}[c.status_code]
+        return Response.json(200, {"status_code": c.status_code, "status": status, "id": c.id})
+
+    def _publish(self, params: dict[str, str]) -> Response:
+        c = self.containers.get(params.get("creation_id", ""))
+        if c is None:
+            return _err(400, "Invalid creation_id", 100, "OAuthException")
+        scripted = self.faults.next("publish")
+        if scripted:
+            return _err(scripted, "An unexpected error has occurred. Please retry your request later.", 2, "OAuthException")
+        if self.quota_usage() >= self.quota_total:
+            return _err(400, "The user has reached the publishing limit", 9, "OAuthException", 2207042)
+        if c.status_code != "FINISHED":
+            return _err(400, "The media is not ready for publishing, please wait for a moment", 9007,
+                        "OAuthException", 2207027)
+        media_id = "1791" + secrets.token_hex(6)
+        c.status_code, c.media_id = "PUBLISHED", media_id
+        self.publish_times.append(time.time())
+        self.media[media_id] = {"caption": c.caption, "video_url": c.video_url, "container": c.id,
+                                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime()),
+                                "permalink": f"https://www.instagram.com/reel/{media_id}/"}
+        return Response.json(200, {"id": media_id})
+
+
+def _err(status: int, message: str, code: int, kind: str, subcode: int | None = None) -> Response:
+    error: dict[str, Any] = {"message": message, "type": kind, "code": code, "fbtrace_id": secrets.token_hex(6)}
+    if subcode:
+        error["error_subcode"] = subcode
+    return Response.json(status, {"error": error})

@@ -1,0 +1,175 @@
+"""The upload journal: what the publisher has promised, started and finished, per idempotency key.
+
+Exactly-once publishing rests on three writes to the run store's ``uploads`` table:
+intent before the first byte, the session (URI, publish id, container id) the
+moment the platform hands it out, and the platform's id after. A crash between any
+two of them leaves enough behind for the next attempt to ask the platform where the
+upload stands instead of starting a second post.
+
+The publishing layer keeps two small tables of its own (``publish_sessions`` for
+per-platform resume state, ``quota_events`` for quota use) and one for monetization
+(``video_fingerprints``). They are created here with ``IF NOT EXISTS`` so this layer
+does not race other layers for migration numbers; they can move into a numbered
+migration unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from reelcrew.tools.store.runstore import RunStore, now_iso
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS publish_sessions (
+    idempotency_key TEXT PRIMARY KEY,
+    state TEXT NOT NULL DEFAULT '{}',      -- JSON: platform resume state (publish_id, container_id, chunk_size, ...)
+    request TEXT,                          -- JSON PublishRequest, so a deferred post can be sent later
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quota_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    platform TEXT NOT NULL,
+    account TEXT NOT NULL,
+    kind TEXT NOT NULL,                    -- insert | exhausted | request:<endpoint> | post
+    units INTEGER NOT NULL DEFAULT 1,
+    at TEXT NOT NULL                       -- UTC ISO 8601
+);
+CREATE INDEX IF NOT EXISTS quota_events_lookup ON quota_events(platform, account, kind, at);
+CREATE TABLE IF NOT EXISTS video_fingerprints (
+    channel TEXT NOT NULL,
+    video_sha256 TEXT NOT NULL,
+    run_id TEXT,
+    frame_hashes TEXT NOT NULL,            -- JSON list of 64-bit dHashes as hex
+    script_text TEXT NOT NULL DEFAULT '',
+    published_at TEXT NOT NULL,
+    PRIMARY KEY (channel, video_sha256)
+);
+"""
+
+_ensured: set[str] = set()
+
+
+def ensure_schema(store: RunStore) -> None:
+    """Create the publishing tables once per database file and process."""
+    key = str(store.path)
+    if key in _ensured:
+        return
+    with store.connect() as c:
+        for stmt in [s for s in _SCHEMA.split(";") if s.strip()]:
+            c.execute(stmt)
+    _ensured.add(key)
+
+
+def idempotency_key(video_sha256: str, platform: str, account: str) -> str:
+    """Content-derived key: the same video to the same account on the same platform is one post."""
+    return hashlib.sha256(f"{video_sha256}\x1f{platform}\x1f{account}".encode()).hexdigest()
+
+
+class UploadRow(BaseModel):
+    """One row of ``uploads`` plus its resume state."""
+
+    idempotency_key: str
+    run_id: str
+    platform: str
+    account: str
+    video_sha256: str
+    status: str
+    session_uri: str | None = None
+    bytes_sent: int = 0
+    platform_id: str | None = None
+    url: str | None = None
+    scheduled_at: datetime | None = None
+    detail: str | None = None
+    state: dict[str, Any] = {}
+
+
+class UploadJournal:
+    """Reads and writes one upload's row; the adapters call it as the upload advances."""
+
+    def __init__(self, store: RunStore, key: str) -> None:
+        ensure_schema(store)
+        self.store = store
+        self.key = key
+
+    # -- reading ----------------------------------------------------------
+    def row(self) -> UploadRow | None:
+        with self.store.connect() as c:
+            r = c.execute("SELECT * FROM uploads WHERE idempotency_key=?", (self.key,)).fetchone()
+            s = c.execute("SELECT state FROM publish_sessions WHERE idempotency_key=?", (self.key,)).fetchone()
+        if r is None:
+            return None
+        d = {k: r[k] for k in r.keys() if k in UploadRow.model_fields}
+        d["state"] = json.loads(s["state"]) if s else {}
+        return UploadRow.model_validate(d)
+
+    @property
+    def state(self) -> dict[str, Any]:
+        row = self.row()
+        return row.state if row else {}
+
+    # -- writing ----------------------------------------------------------
+    def record_intent(self, *, run_id: str, platform: str, account: str, video_sha256: str) -> UploadRow:
+        """Insert the intent row unless one exists; returns the row as it stands."""
+        ts = now_iso()
+        with self.store.connect() as c:
+            c.execute(
+                """INSERT OR IGNORE INTO uploads(idempotency_key, run_id, platform, account, video_sha256,
+                   status, created_at, updated_at) VALUES (?,?,?,?,?,'intent',?,?)""",
+                (self.key, run_id, platform, account, video_sha256, ts, ts),
+            )
+            c.execute(
+                "INSERT OR IGNORE INTO publish_sessions(idempotency_key, updated_at) VALUES (?,?)", (self.key, ts)
+            )
+        row = self.row()
+        assert row is not None
+        return row
+
+    def save_request(self, request: BaseModel) -> None:
+        with self.store.connect() as c:
+            c.execute(
+                "UPDATE publish_sessions SET request=?, updated_at=? WHERE idempotency_key=?",
+                (request.model_dump_json(), now_iso(), self.key),
+            )
+
+    def saved_request(self) -> dict[str, Any] | None:
+        with self.store.connect() as c:
+            r = c.execute("SELECT request FROM publish_sessions WHERE idempotency_key=?", (self.key,)).fetchone()
+        return json.loads(r["request"]) if r and r["request"] else None
+
+    def update(self, **fields: Any) -> None:
+        allowed = {"status", "session_uri", "bytes_sent", "platform_id", "url", "scheduled_at", "detail"}
+        bad = set(fields) - allowed
+        if bad:
+            raise ValueError(f"unknown upload fields: {sorted(bad)}")
+        if isinstance(fields.get("scheduled_at"), datetime):
+            fields["scheduled_at"] = fields["scheduled_at"].isoformat()
+        fields["updated_at"] = now_iso()
+        cols = ", ".join(f"{k}=?" for k in fields)
+        with self.store.connect() as c:
+            c.execute(f"UPDATE uploads SET {cols} WHERE idempotency_key=?", (*fields.values(), self.key))
+
+    def set_state(self, **values: Any) -> None:
+        """Merge resume state (publish id, container id, ...) for the next attempt."""
+        with self.store.connect() as c:
+            r = c.execute("SELECT state FROM publish_sessions WHERE idempotency_key=?", (self.key,)).fetchone()
+            state = json.loads(r["state"]) if r else {}
+            state.update(values)
+            c.execute(
+                """INSERT INTO publish_sessions(idempotency_key, state, updated_at) VALUES (?,?,?)
+                   ON CONFLICT(idempotency_key) DO UPDATE SET state=excluded.state, updated_at=excluded.updated_at""",
+                (self.key, json.dumps(state), now_iso()),
+            )
+
+    def session(self, uri: str, **state: Any) -> None:
+        """The platform handed out a session: store it before sending a byte into it."""
+        self.update(session_uri=uri, status="uploading", bytes_sent=0)
+        if state:
+            self.set_state(**state)
+
+    def progress(self, bytes_sent: int) -> None:
+        self.update(bytes_sent=bytes_sent)
