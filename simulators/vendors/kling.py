@@ -30,7 +30,7 @@ def _env(code: int, message: str, data: Any = None, status: int = 200,
 
 
 class KlingSim(VendorSim):
-    def __init__(self, *, access_key: str = "sim-ak", secret_key: str = "sim-sk", **kwargs: Any) -> None:
+    def __init__(self, *, access_key: str = "sim-ak", secret_key: str = "sim-secret-key-0123456789abcdef0123", **kwargs: Any) -> None:
         super().__init__(api_key=access_key, **kwargs)
         self.secret_key = secret_key
         self.expire_next_tokens = 0  # answer 1004 to this many otherwise valid requests

@@ -99,7 +99,7 @@ def runway(sim: RunwaySim, settings: Settings, **kw) -> RunwayClips:
 
 def kling(sim: KlingSim, settings: Settings, **kw) -> KlingClips:
     return KlingClips(settings=settings, access_key=kw.pop("access_key", "sim-ak"),
-                      secret_key=kw.pop("secret_key", "sim-sk"), transport=httpx.ASGITransport(app=sim),
+                      secret_key=kw.pop("secret_key", "sim-secret-key-0123456789abcdef0123"), transport=httpx.ASGITransport(app=sim),
                       **{**FAST, **kw})
 
 

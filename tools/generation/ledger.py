@@ -125,7 +125,10 @@ def mark_used(store: RunStore, run_id: str | None, cache_keys: Iterable[str | No
         return 0
     marks = ",".join("?" * len(keys))
     with store.connect() as c:
-        cur = c.execute(f"UPDATE ledger SET used=1 WHERE status='settled' AND cache_key IN ({marks})", keys)
+        # only the paid call whose output became the asset: a failed render of the same key stays wasted
+        cur = c.execute(
+            f"UPDATE ledger SET used=1 WHERE status='settled' AND id IN (SELECT ledger_id FROM attempts "
+            f"WHERE status='succeeded' AND ledger_id IS NOT NULL AND cache_key IN ({marks}))", keys)
         return int(cur.rowcount)
 
 

@@ -20,6 +20,7 @@ ASPECT_TOLERANCE = 0.03
 DURATION_SLACK_S = 0.25
 BLACK_MEAN_LUMA = 20.0
 BLACK_LUMA_SPREAD = 4.0
+TRUNCATION_SLACK_S = 0.5
 
 
 class VideoFacts(BaseModel):
@@ -29,6 +30,7 @@ class VideoFacts(BaseModel):
     codec: str
     mean_luma: float
     black: bool
+    decoded_to: float  # time of the last frame that decodes; short of ``seconds`` means a truncated file
 
 
 def aspect_ratio(aspect: str) -> float:
@@ -57,6 +59,25 @@ def _luma(container: av.container.InputContainer, stream: av.video.stream.VideoS
     return best_mean, best_spread
 
 
+def _decodes_to(container: av.container.InputContainer, stream: av.video.stream.VideoStream, seconds: float) -> float:
+    """Seek near the end and decode: the time of the last frame that really decodes.
+
+    A truncated download keeps its header (and so its declared duration) but loses
+    its tail; only decoding the tail shows it.
+    """
+    last = 0.0
+    target = max(0.0, seconds - 1.0)
+    if stream.time_base:
+        container.seek(int(target / stream.time_base), stream=stream, backward=True, any_frame=False)
+    try:
+        for frame in container.decode(stream):
+            if frame.time is not None:
+                last = max(last, float(frame.time))
+    except av.FFmpegError:
+        pass
+    return last
+
+
 def probe_video(path: Path, frames: int = 3) -> VideoFacts:
     try:
         with av.open(str(path)) as container:
@@ -67,13 +88,15 @@ def probe_video(path: Path, frames: int = 3) -> VideoFacts:
             codec = stream.codec_context.name
             width, height = stream.codec_context.width, stream.codec_context.height
             mean, spread = _luma(container, stream, frames)
+            decoded_to = _decodes_to(container, stream, seconds)
     except ProviderError:
         raise
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise ProviderError(f"{path.name}: unreadable video ({type(exc).__name__})", FailureClass.BAD_OUTPUT,
                             code="unreadable") from None
     black = mean < BLACK_MEAN_LUMA and spread < BLACK_LUMA_SPREAD
-    return VideoFacts(width=width, height=height, seconds=seconds, codec=codec, mean_luma=mean, black=black)
+    return VideoFacts(width=width, height=height, seconds=seconds, codec=codec, mean_luma=mean, black=black,
+                      decoded_to=decoded_to)
 
 
 def validate_clip(path: Path, *, seconds: float, aspect: str) -> VideoFacts:
@@ -88,6 +111,8 @@ def validate_clip(path: Path, *, seconds: float, aspect: str) -> VideoFacts:
         problems.append("no frame size")
     elif abs(facts.width / facts.height - aspect_ratio(aspect)) / aspect_ratio(aspect) > ASPECT_TOLERANCE:
         problems.append(f"{facts.width}x{facts.height} is not {aspect}")
+    if facts.decoded_to + TRUNCATION_SLACK_S < facts.seconds:
+        problems.append(f"truncated: frames stop at {facts.decoded_to:.2f}s of {facts.seconds:.2f}s")
     if facts.black:
         problems.append("black frames")
     if problems:
