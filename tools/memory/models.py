@@ -36,6 +36,7 @@ class VideoRecord(BaseModel):
     published_at: datetime | None = None
     run_id: str | None = None
     performance: Performance = Field(default_factory=Performance)
+    duration_s: float | None = Field(default=None, ge=0, description="length of the video, when known")
 
 
 class SimilarVideo(BaseModel):
@@ -59,3 +60,16 @@ class RankedTopic(BaseModel):
     explanation: str
     similar: list[SimilarVideo] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    spread_rpm_usd: float | None = None
+    niche_relevance: float | None = Field(default=None, description="0..1 semantic closeness to the channel's niche")
+    history_used: bool = Field(default=True, description="False when ranked on trend signals alone (no history)")
+
+
+class ImportReport(BaseModel):
+    """What ``crew memory import`` did: records added or refreshed, and rows left out with reasons."""
+
+    path: str
+    channel: str
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list)

@@ -19,3 +19,19 @@ class TrendSignal(BaseModel):
     score: float | None = Field(default=None, description="the feed's own engagement score (upvotes, traffic)")
     velocity: float = Field(default=0.0, ge=0.0, le=1.0, description="engagement per hour, normalised 0..1 across the batch")
     raw: dict[str, Any] = Field(default_factory=dict, description="the original item, kept for audit")
+    also_in: list[str] = Field(default_factory=list, description="other sources that carried the same topic (dedup)")
+
+
+class SkippedItem(BaseModel):
+    """A feed item or a whole source that was not used, and why (shown to the user)."""
+
+    source: str
+    reason: str
+    item: str | None = Field(default=None, description="which item (index or id), when one item was skipped")
+
+
+class TrendBatch(BaseModel):
+    """What ``read_trends`` returns: deduplicated signals plus everything left out, with reasons."""
+
+    signals: list[TrendSignal] = Field(default_factory=list)
+    skipped: list[SkippedItem] = Field(default_factory=list)
