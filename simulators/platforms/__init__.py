@@ -7,11 +7,11 @@ protocol including its failures (interruptions, 308s, expired sessions, quota er
 rate limits, moderation delays) and count posts so tests can assert exactly one.
 """
 
-from reelcrew.simulators.platforms.asgi import Faults, SyncASGITransport
+from reelcrew.simulators.platforms.asgi import Faults, HostRouter, SyncASGITransport
 from reelcrew.simulators.platforms.instagram import InstagramSimulator
 from reelcrew.simulators.platforms.tiktok import TikTokSimulator
 from reelcrew.simulators.platforms.youtube import YouTubeSimulator
 
 SIMULATORS = {"youtube": YouTubeSimulator, "tiktok": TikTokSimulator, "instagram": InstagramSimulator}
 
-__all__ = ["Faults", "InstagramSimulator", "SIMULATORS", "SyncASGITransport", "TikTokSimulator", "YouTubeSimulator"]
+__all__ = ["Faults", "HostRouter", "InstagramSimulator", "SIMULATORS", "SyncASGITransport", "TikTokSimulator", "YouTubeSimulator"]

@@ -155,3 +155,20 @@ class SyncASGITransport(httpx.BaseTransport):
     def close(self) -> None:
         if self._loop.is_running():
             self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+class HostRouter:
+    """One ASGI app that sends each request to a simulator by host name, so a single transport reaches all three."""
+
+    def __init__(self, apps: dict[str, Any]) -> None:
+        self.apps = apps
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        host = headers.get("host", "").split(":")[0]
+        app = self.apps.get(host)
+        if app is None:
+            await send({"type": "http.response.start", "status": 502, "headers": []})
+            await send({"type": "http.response.body", "body": f"no simulator for host {host!r}".encode()})
+            return
+        await app(scope, receive, send)
