@@ -64,9 +64,12 @@ def _cut(text: str, budget: int, unit: str) -> str:
     if text_length(text, unit) <= budget:
         return text
     words = text.split()
-    while words and text_length(" ".join(words) + "…", unit) > budget:
+    while len(words) > 1 and text_length(" ".join(words) + "…", unit) > budget:
         words.pop()
-    return (" ".join(words) + "…") if words else ""
+    out = " ".join(words)
+    while out and text_length(out + "…", unit) > budget:  # one very long word: cut inside it
+        out = out[: max(len(out) - max(len(out) // 8, 1), 0)]
+    return (out + "…") if out else ""
 
 
 def hashtags_for(script: Script, limit: int) -> list[str]:

@@ -3,7 +3,7 @@
 A window is a (weekday, hour) in the channel's time zone. With history, each published
 video scores its window by watch time (views x average view duration, the signal the
 Shorts feed rewards); a window's score is the mean over its videos and the best three
-windows are used. With fewer than ``MIN_HISTORY`` measured videos the documented
+windows are used (those earning at least half of the best one's watch time). With fewer than ``MIN_HISTORY`` measured videos the documented
 defaults below are used instead.
 """
 
@@ -23,6 +23,7 @@ from reelcrew.tools.store.runstore import RunStore
 
 MIN_HISTORY = 5
 BEST_WINDOWS = 3
+GOOD_ENOUGH = 0.5  # a window is used only if it earns at least half the watch time of the best one
 LEAD_TIME = timedelta(minutes=20)  # YouTube wants publishAt in the future; leave room for processing
 HORIZON_DAYS = 14
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -93,6 +94,8 @@ def best_windows(store: RunStore, channel: ChannelConfig, platform: str) -> tupl
         local = at.astimezone(zone)
         buckets[(local.weekday(), local.hour)].append(score)
     ranked = sorted(buckets, key=lambda w: mean(buckets[w]), reverse=True)[:BEST_WINDOWS]
+    top = mean(buckets[ranked[0]])
+    ranked = [w for w in ranked if mean(buckets[w]) >= top * GOOD_ENOUGH]
     scope = platform if rows is own else "all platforms"
     parts = [f"{WEEKDAYS[d]} {h:02d}:00 ({mean(buckets[(d, h)]):,.0f} watch-s over {len(buckets[(d, h)])})"
              for d, h in ranked]
