@@ -199,3 +199,21 @@ def test_instagram_needs_a_public_url(instagram_sim, request_for, store, channel
     assert res.status == "failed" and "INSTAGRAM_VIDEO_BASE_URL" in res.detail
     with pytest.raises(NeedsPublicUrl):
         instagram(instagram_sim, store).video_url(request_for("instagram"))
+
+
+def test_tiktok_missing_credentials_before_anything_posts(request_for, store, channel, youtube_sim):
+    from reelcrew.tools.publishing.errors import MissingCredentials
+
+    with pytest.raises(MissingCredentials) as err:
+        publish(request_for("youtube"), ["youtube", "tiktok"], store=store, settings=get_settings(), channel=channel,
+                adapters={"youtube": __import__("test_youtube").adapter(youtube_sim, store)})
+    assert "TIKTOK_CLIENT_KEY" in err.value.render() and "TIKTOK_ACCESS_TOKEN" in err.value.render()
+    assert youtube_sim.post_count == 0
+
+
+def test_platform_down_fails_that_platform_only(tiktok_sim, request_for, store, channel, settings):
+    tiktok_sim.faults.script["chunk"] = [503] * 12
+    [res] = run(request_for("tiktok"), "tiktok", tiktok(tiktok_sim, store), store, channel)
+    assert res.status == "failed" and "resumes" in res.detail and tiktok_sim.post_count == 0
+    [retry] = run(request_for("tiktok"), "tiktok", tiktok(tiktok_sim, store), store, channel)
+    assert retry.status == "published" and len(tiktok_sim.init_bodies) == 1 and tiktok_sim.post_count == 1

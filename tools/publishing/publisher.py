@@ -24,7 +24,7 @@ from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings
 from reelcrew.tools.monetization.models import PolicyReport
 from reelcrew.tools.publishing.base import PlatformAdapter, Posted
-from reelcrew.tools.publishing.errors import PolicyViolation, PublishError, QuotaExhausted
+from reelcrew.tools.publishing.errors import PolicyViolation, PublishError, QuotaExhausted, Transient
 from reelcrew.tools.publishing.journal import UploadJournal, UploadRow, ensure_schema, idempotency_key
 from reelcrew.tools.publishing.models import PublishRequest, UploadResult, VideoMetadata
 from reelcrew.tools.publishing.quotas import QuotaTracker
@@ -111,14 +111,24 @@ def publish(
                               hint="send the run back to the agent named in each finding, then check again")
     chosen = {p: (adapters or {}).get(p) or make_adapter(p, settings, store=store, transport=transport,
                                                           **(adapter_options or {}).get(p, {})) for p in platforms}
-    accounts = {p: a.account() for p, a in chosen.items()}  # MissingCredentials here, before any post
+    for p, a in chosen.items():
+        if p != "tiktok":
+            a.account()  # MissingCredentials here, before any post (TikTok's account needs a call: checked below)
+    if "tiktok" in chosen:
+        getattr(chosen["tiktok"], "check_credentials", lambda: None)()
     metas = {p: (metadata or {}).get(p) or request.metadata for p in platforms}
     for p in platforms:
         check_disclosures(metas[p], p, policy)
     results = []
     for p in platforms:
         at = (schedule or {}).get(p) or request.scheduled_at
-        results.append(_publish_one(request, p, chosen[p], accounts[p], metas[p], at,
+        try:
+            account = chosen[p].account()
+        except (PublishError, Transient, httpx.TransportError) as exc:
+            detail = exc.render() if isinstance(exc, PublishError) else f"{p} unreachable: {exc}"
+            results.append(UploadResult(platform=p, status="failed", idempotency_key="", detail=detail))
+            continue
+        results.append(_publish_one(request, p, chosen[p], account, metas[p], at,
                                     store=store, channel=channel, progress=progress, now=now))
     if policy is not None and policy.fingerprint and any(r.status in ("published", "scheduled") for r in results):
         from reelcrew.tools.monetization.fingerprints import remember_published_hashes
@@ -171,6 +181,10 @@ def _publish_one(request: PublishRequest, platform: str, adapter: PlatformAdapte
         journal.update(status="failed", detail=exc.render())
         progress.note(f"{platform}: failed: {exc.message}")
         return _result(platform, key, status="failed", detail=exc.render())
+    except (Transient, httpx.TransportError) as exc:  # retries exhausted; the stored session lets the next attempt resume
+        detail = f"{platform} kept failing ({exc}); the next publish attempt resumes this upload"
+        journal.update(status="failed", detail=detail)
+        return _result(platform, key, status="failed", detail=detail)
     journal.update(status=posted.status, platform_id=posted.platform_id, url=posted.url,
                    scheduled_at=posted.scheduled_at, detail=posted.detail)
     return _result(platform, key, status=posted.status, platform_id=posted.platform_id, url=posted.url,

@@ -101,12 +101,13 @@ class TikTokAdapter:
         self._account: str | None = None
 
     # -- credentials --------------------------------------------------------
-    def _check_env(self) -> None:
+    def check_credentials(self) -> None:
+        """Raise MissingCredentials unless a token or the refresh triple is set (no network call)."""
         if not has_env((TIKTOK_TOKEN_VAR,)):
             env_values("TikTok", TIKTOK_REFRESH_VARS, alternative=f"set {TIKTOK_TOKEN_VAR}")
 
     def access_token(self, *, force: bool = False) -> str:
-        self._check_env()
+        self.check_credentials()
         if has_env((TIKTOK_TOKEN_VAR,)):
             return os.environ[TIKTOK_TOKEN_VAR].strip()
         c = env_values("TikTok", TIKTOK_REFRESH_VARS)
