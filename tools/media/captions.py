@@ -94,7 +94,7 @@ def group_words(words: list[WordTiming], *, max_words: int = MAX_WORDS, max_char
             groups.append([w])
     merged: list[list[WordTiming]] = []
     for g in groups:
-        if (len(g) == 1 and merged and not _ends_sentence(merged[-1][-1].word)
+        if (len(g) == 1 and merged and not _ends_sentence(merged[-1][-1].word) and g[0].start - merged[-1][-1].end < 0.6
                 and len(" ".join(x.word for x in merged[-1] + g)) <= max_chars + 4 and len(merged[-1]) < max_words + 1):
             merged[-1] += g
         else:
