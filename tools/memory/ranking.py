@@ -101,7 +101,8 @@ def _describe(rec: VideoRecord, sim: float) -> str:
     p = rec.performance
     avd = f"{p.avg_view_duration_s:.0f} s AVD" if p.avg_view_duration_s is not None else "AVD unknown"
     rpm = f"${p.rpm_usd:.2f} RPM" if p.revenue_usd > 0 and p.rpm_usd is not None else "no revenue data"
-    return f"like {quote(rec.topic, limit=60)} ({sim:.2f} sim, {avd}, {rpm})"
+    where = "" if rec.platform == "youtube" else f" on {rec.platform}"
+    return f"like {quote(rec.topic, limit=60)}{where} ({sim:.2f} sim, {avd}, {rpm})"
 
 
 def _niche_relevance(vec: np.ndarray, niche_vec: np.ndarray | None, hist: _History | None) -> float | None:
