@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 import imageio_ffmpeg
 import pytest
 
-from reelcrew.settings import get_settings
 from reelcrew.tools.media.models import AssembledVideo
 from reelcrew.tools.monetization.fingerprints import remember_published_hashes
 from reelcrew.tools.monetization.policy import check_policy
