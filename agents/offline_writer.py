@@ -39,7 +39,7 @@ def _clean_title(title: str) -> str:
 
 
 def short_phrase(title: str, max_words: int = 5) -> str:
-    words = re.findall(r"[\w$%'/-]+", _clean_title(title).lower())
+    words = [w.strip(",") for w in re.findall(r"[\w$%'/,-]+", _clean_title(title).lower())]
     keep = [w for w in words if w not in _STOP] or words
     return " ".join(keep[:max_words]) or "money"
 

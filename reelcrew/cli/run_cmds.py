@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from reelcrew.cli.ui import RichProgress, console, terminal_approver
@@ -123,7 +124,8 @@ def replay(
         text = str(row["text"])
         if row["kind"] == "tool result" and len(text) > 400:
             text = text[:400] + "…"
-        console.print(f"[bold]{row['speaker']}[/] [{style or 'white'}]{row['kind']}{name}[/]: {text}", highlight=False)
+        console.print(f"[bold]{escape(str(row['speaker']))}[/] [{style or 'white'}]{row['kind']}{escape(name)}[/]: "
+                      f"{escape(text)}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

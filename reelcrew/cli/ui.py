@@ -7,6 +7,7 @@ import json
 import click
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -49,7 +50,7 @@ class RichProgress:
     def note(self, text: str) -> None:
         if not self.quiet:
             speaker, _, rest = text.partition(": ")
-            self._bars.console.print(f"[bold cyan]{speaker}[/]: {rest}", highlight=False, markup=True)
+            self._bars.console.print(f"[bold cyan]{escape(speaker)}[/]: {escape(rest)}", highlight=False)
 
 
 def show_script(script: Script, estimate: float | None) -> None:
