@@ -31,7 +31,7 @@ from reelcrew.tools.memory.models import RankedTopic, SimilarVideo, VideoRecord
 from reelcrew.tools.memory.store import MemorySnapshot, PerformanceMemory
 from reelcrew.tools.trends.models import TrendSignal
 from reelcrew.tools.trends.normalize import title_key
-from reelcrew.tools.trends.sanitize import quote
+from reelcrew.tools.trends.sanitize import clean_text, quote
 
 NEIGHBOURS = 5
 MIN_SIMILARITY = 0.3
@@ -163,9 +163,14 @@ def _rank_one(sig: TrendSignal, vec: np.ndarray, niche_vec: np.ndarray | None, h
 
 
 def _one_per_topic(signals: list[TrendSignal]) -> list[TrendSignal]:
-    """The fastest signal per topic id, in topic-id order (input order must not matter)."""
+    """The fastest signal per topic id, in topic-id order (input order must not matter).
+
+    Titles are cleaned again here: signals may come from anywhere, not only ``read_trends``.
+    """
     best: dict[str, TrendSignal] = {}
-    for sig in signals:
+    for sig in (s.model_copy(update={"title": clean_text(s.title)}) for s in signals):
+        if not sig.title:
+            continue
         key = topic_id(sig.title)
         if key not in best or (sig.velocity, sig.source, sig.title) > (best[key].velocity, best[key].source, best[key].title):
             best[key] = sig
