@@ -67,10 +67,10 @@ def _upload_runs(store: RunStore, platform: str, platform_id: str) -> list[str]:
     return [r["run_id"] for r in found]
 
 
-def _link(row: FeedbackRow, memory: PerformanceMemory, store: RunStore) -> list[VideoRecord]:
-    record = memory.get(row.platform_id)
-    if record is not None:
-        return [record]
+def _link(row: FeedbackRow, known: dict[str, VideoRecord], memory: PerformanceMemory,
+          store: RunStore) -> list[VideoRecord]:
+    if row.platform_id in known:
+        return [known[row.platform_id]]
     linked: list[VideoRecord] = []
     for run_id in _upload_runs(store, row.platform, row.platform_id):
         linked.extend(r for r in memory.by_run(run_id) if r.platform == row.platform)
@@ -102,17 +102,19 @@ def import_feedback(
     fmt, rows, skipped = read_feedback(path, fmt)
     report = FeedbackReport(path=str(path), format=fmt, skipped=skipped)
     plan: list[tuple[FeedbackRow, list[VideoRecord]]] = []
+    known = memory.get_many([row.platform_id for row in rows])
     for row in rows:
-        linked = _link(row, memory, store)
+        linked = _link(row, known, memory, store)
         if linked:
             plan.append((row, linked))
         else:
             report.unmatched.append(f"{row.platform_id} ({row.title})" if row.title else row.platform_id)
     _write_performance(store, channel, SOURCE_NAMES[fmt], [(row, linked[0].run_id) for row, linked in plan])
+    merged: dict[str, Performance] = {}
     for row, linked in plan:
         report.matched += 1
         for record in linked:
-            merged = Performance.model_validate({**record.performance.model_dump(), **row.metrics})
-            if memory.update_performance(record.video_id, merged) and record.video_id not in report.updated:
-                report.updated.append(record.video_id)
+            base = merged.get(record.video_id, record.performance)
+            merged[record.video_id] = Performance.model_validate({**base.model_dump(), **row.metrics})
+    report.updated = memory.update_performance_many(merged)
     return report

@@ -88,17 +88,27 @@ class PerformanceMemory:
 
     def update_performance(self, video_id: str, perf: Performance) -> bool:
         """Replace a video's figures; False when memory has no such video (nothing written)."""
-        record = self.get(video_id)
-        if record is None:
-            return False
-        updated = record.model_copy(update={"performance": perf})
-        self._col.update(ids=[video_id], metadatas=[_metadata(updated)])
-        return True
+        return bool(self.update_performance_many({video_id: perf}))
+
+    def update_performance_many(self, perfs: dict[str, Performance]) -> list[str]:
+        """Replace several videos' figures in one write; returns the ids that existed and were updated."""
+        records = self.get_many(list(perfs))
+        updated = [records[vid].model_copy(update={"performance": perfs[vid]}) for vid in perfs if vid in records]
+        if updated:
+            self._col.update(ids=[r.video_id for r in updated], metadatas=[_metadata(r) for r in updated])
+        return [r.video_id for r in updated]
 
     # -- reads ----------------------------------------------------------------
     def get(self, video_id: str) -> VideoRecord | None:
         got = self._col.get(ids=[video_id], include=["metadatas"])
         return _record(got["metadatas"][0]) if got["ids"] else None
+
+    def get_many(self, video_ids: list[str]) -> dict[str, VideoRecord]:
+        """The records that exist among ``video_ids``, by id (one Chroma call)."""
+        if not video_ids:
+            return {}
+        got = self._col.get(ids=list(dict.fromkeys(video_ids)), include=["metadatas"])
+        return {vid: _record(m) for vid, m in zip(got["ids"], got["metadatas"])}
 
     def count(self) -> int:
         return int(self._col.count())
