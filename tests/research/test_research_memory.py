@@ -120,3 +120,22 @@ def test_import_history_refuses_bad_files_without_writing(memory, tmp_path, cont
     with pytest.raises(InputError, match=message):
         import_history(path, "demo", memory)
     assert memory.count() == 0
+
+
+def test_chroma_server_url_is_checked(monkeypatch):
+    from reelcrew.errors import ConfigError
+    from reelcrew.settings import get_settings
+
+    monkeypatch.setenv("CREW_CHROMA_URL", "ftp://chroma.example")
+    with pytest.raises(ConfigError, match="not an http"):
+        open_memory("demo", get_settings(fresh=True))
+    monkeypatch.setenv("CREW_CHROMA_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    with pytest.raises(ConfigError, match="cannot reach the Chroma server"):
+        open_memory("demo", get_settings(fresh=True))
+
+
+def test_bad_channel_and_embedding_names(settings):
+    with pytest.raises(InputError, match="not a valid channel"):
+        open_memory("../etc", settings)
+    with pytest.raises(InputError, match="unknown embedding"):
+        open_memory("demo", settings, embedding="openai")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -24,7 +25,7 @@ import numpy as np
 
 from reelcrew.errors import ConfigError, InputError
 from reelcrew.settings import Settings, get_settings
-from reelcrew.tools.memory.embedding import MiniLMEmbedding, embed_texts
+from reelcrew.tools.memory.embedding import MiniLMEmbedding, chroma_default_embedding, embed_texts
 from reelcrew.tools.memory.models import Performance, VideoRecord
 
 _CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
@@ -61,9 +62,10 @@ def _record(meta: dict[str, Any] | None) -> VideoRecord:
 class PerformanceMemory:
     """Read and write one channel's video records; every write is an idempotent upsert by video id."""
 
-    def __init__(self, channel: str, collection: Any) -> None:
+    def __init__(self, channel: str, collection: Any, embed: Callable[[list[str]], np.ndarray] = embed_texts) -> None:
         self.channel = channel
         self._col = collection
+        self._embed = embed
 
     # -- writes ---------------------------------------------------------------
     def add(self, record: VideoRecord) -> None:
@@ -82,7 +84,7 @@ class PerformanceMemory:
         self._col.upsert(
             ids=[r.video_id for r in recs],
             documents=[_document(r) for r in recs],
-            embeddings=list(embed_texts([_document(r) for r in recs])),
+            embeddings=list(self._embed([_document(r) for r in recs])),
             metadatas=[_metadata(r) for r in recs],
         )
 
@@ -146,7 +148,7 @@ class PerformanceMemory:
         if n == 0 or k <= 0:
             return [[] for _ in texts]
         res = self._col.query(
-            query_embeddings=list(embed_texts(texts)), n_results=min(k, n), include=["metadatas", "distances"]
+            query_embeddings=list(self._embed(texts)), n_results=min(k, n), include=["metadatas", "distances"]
         )
         out: list[list[tuple[VideoRecord, float]]] = []
         for metas, dists in zip(res["metadatas"], res["distances"]):
@@ -221,16 +223,29 @@ def _client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
-def open_memory(channel: str, settings: Settings | None = None) -> PerformanceMemory:
-    """The performance memory of ``channel`` (created empty on first use)."""
+def open_memory(channel: str, settings: Settings | None = None, *, embedding: str = "minilm") -> PerformanceMemory:
+    """The performance memory of ``channel`` (created empty on first use).
+
+    ``embedding="minilm"`` (the default) works offline. ``"chroma-default"`` uses
+    Chroma's own embedding, which downloads its model on first use (online only); it
+    keeps a separate collection, because Chroma pins a collection to one embedding.
+    """
     if not _CHANNEL.match(channel or ""):
         raise InputError(f"not a valid channel name: {channel!r}", hint="lowercase letters, digits, - and _")
+    if embedding not in ("minilm", "chroma-default"):
+        raise InputError(f"unknown embedding {embedding!r}", hint="use minilm (offline) or chroma-default")
     settings = settings or get_settings()
     client = _client(settings)
+    if embedding == "chroma-default":
+        ef = chroma_default_embedding()
+        name = collection_name(channel) + "-chroma-default"
+        embed: Callable[[list[str]], np.ndarray] = lambda texts: np.asarray(ef(texts), dtype=np.float32)  # noqa: E731
+    else:
+        ef, name, embed = MiniLMEmbedding(), collection_name(channel), embed_texts
     collection = client.get_or_create_collection(
-        name=collection_name(channel),
-        embedding_function=MiniLMEmbedding(),
+        name=name,
+        embedding_function=ef,
         configuration={"hnsw": {"space": "cosine"}},
         metadata={"channel": channel, "document": "topic. hook"},
     )
-    return PerformanceMemory(channel, collection)
+    return PerformanceMemory(channel, collection, embed)
