@@ -44,7 +44,7 @@ def test_google_trends_rss_reads_ht_fields(samples):
     sigs = _read("google_trends", samples / "google_trends_daily.rss")
     assert len(sigs) == 11 and sigs[0].source == "google_trends:US"
     hysa = next(s for s in sigs if s.title == "high yield savings account")
-    assert hysa.views == 50_000  # ht:approx_traffic "50K+"
+    assert hysa.score == 50_000 and hysa.views is None  # ht:approx_traffic "50K+" is searches, not views
     assert hysa.raw["news_item"]["news_item_source"] == "CNBC"
 
 

@@ -207,6 +207,6 @@ def load_json(data: bytes, where: str) -> Any:
 def detect_format(name: str, data: bytes) -> str:
     """Guess the format from the file: CSV, a reports.query table, or Instagram insights."""
     head = data.lstrip()[:1]
-    if head not in (b"{", b"["):
+    if name.lower().endswith(".csv") or head not in (b"{", b"["):
         return "studio-csv"
     return "analytics-json" if b'"columnHeaders"' in data[:100_000] else "instagram-json"

@@ -13,7 +13,6 @@ Chroma calls are synchronous; the crew runs tools in worker threads.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass

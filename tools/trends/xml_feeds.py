@@ -110,7 +110,7 @@ def _parse_rss(root: Element, where: str, kind: str) -> Parsed:
         traffic = _text(item, "approx_traffic")
         results.append(make_signal(
             source, i, title=_text(item, "title"), raw=raw, url=_text(item, "link"),
-            published=_text(item, "pubDate"), views=traffic, score=traffic,
+            published=_text(item, "pubDate"), score=traffic,
         ))
     signals, item_skips = collect(results)
     return signals, skipped + item_skips
