@@ -131,7 +131,7 @@ async def _produce(ctx: RunContext, version: int, script: Script, fixes: list[st
     out = ctx.settings.work_dir / ctx.run_id / f"video-v{attempt}.mp4"
     video = await asyncio.to_thread(assemble_video, script, list(outcome.clips), voices, out,
                                     aspect=ctx.channel.aspect, progress=ctx.progress)
-    keys = [c.cache_key for c in outcome.clips if c.cache_key]
+    keys = [c.cache_key for c in outcome.clips if c.cache_key] + [v.cache_key for v in voices if v.cache_key]
     mark_used(ctx.store, ctx.run_id, keys)
     cost = round(sum(c.cost_usd for c in outcome.clips if not c.cached)
                  + sum(v.cost_usd for v in voices if not v.cached), 4)

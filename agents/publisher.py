@@ -64,18 +64,18 @@ def _publish(ctx: RunContext) -> dict:
                                           if k in PolicyReport.model_fields}) if policy_data else None
     schedule = ctx.latest("schedule")
     slots = {s["platform"]: s for s in (schedule[1]["slots"] if schedule else [])}
-    uploads = []
-    for platform in ctx.platforms:
-        slot = slots.get(platform)
-        request = PublishRequest(
-            run_id=ctx.run_id, channel=ctx.channel.name, video_path=Path(video["path"]),
-            thumbnail_path=Path(video["thumbnail_path"]), srt_path=Path(video["srt_path"]),
-            video_sha256=video["sha256"],
-            metadata=build_metadata(script, ctx.channel, platform, policy=policy),
-            scheduled_at=datetime.fromisoformat(slot["at"]) if slot and slot.get("at") else None,
-        )
-        uploads.extend(publish(request, [platform], store=ctx.store, settings=ctx.settings, channel=ctx.channel,
-                               progress=ctx.progress))
+    request = PublishRequest(
+        run_id=ctx.run_id, channel=ctx.channel.name, video_path=Path(video["path"]),
+        thumbnail_path=Path(video["thumbnail_path"]), srt_path=Path(video["srt_path"]),
+        video_sha256=video["sha256"],
+        metadata=build_metadata(script, ctx.channel, ctx.platforms[0], policy=policy),
+    )
+    uploads = publish(
+        request, list(ctx.platforms), store=ctx.store, settings=ctx.settings, channel=ctx.channel,
+        progress=ctx.progress, policy=policy,
+        metadata={p: build_metadata(script, ctx.channel, p, policy=policy) for p in ctx.platforms},
+        schedule={p: datetime.fromisoformat(slots[p]["at"]) for p in ctx.platforms if slots.get(p, {}).get("at")},
+    )
     done = all(u.status in ("published", "scheduled", "deferred") for u in uploads)
     brief = ctx.latest("brief")
     memory = open_memory(ctx.channel.name, ctx.settings)

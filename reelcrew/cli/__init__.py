@@ -57,7 +57,9 @@ _register_all()
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)  # returns typer.Exit's code instead of exiting
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except CrewError as exc:
         err.print(f"[bold red]error:[/] {exc.render()}", highlight=False)
         sys.exit(exc.exit_code)

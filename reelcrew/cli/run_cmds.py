@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import json
 from pathlib import Path
 from typing import Optional
@@ -16,6 +17,11 @@ from reelcrew.crew import RunOutcome, rerun_transcript, resume_run, start_run
 from reelcrew.settings import get_settings
 from reelcrew.tools.store import open_store
 from reelcrew.transcripts import load, turns
+
+
+def _approver():
+    """Ask at the terminal when there is one; without a terminal (cron, CI) stop at the gate instead."""
+    return terminal_approver if sys.stdin.isatty() else None
 
 
 def _finish(outcome: RunOutcome) -> None:
@@ -47,7 +53,7 @@ def start(
     answer q to stop, then `crew resume RUN_ID` continues where it stopped.
     """
     with RichProgress(quiet) as progress:
-        outcome = asyncio.run(start_run(channel, platforms=_split(platforms), approver=terminal_approver, yes=yes,
+        outcome = asyncio.run(start_run(channel, platforms=_split(platforms), approver=_approver(), yes=yes,
                                         new=new, progress=progress))
     _finish(outcome)
 
@@ -59,7 +65,7 @@ def resume(
 ) -> None:
     """Continue a run that stopped at a gate, was interrupted, or escalated."""
     with RichProgress(quiet) as progress:
-        outcome = asyncio.run(resume_run(run_id, approver=terminal_approver, yes=yes, progress=progress))
+        outcome = asyncio.run(resume_run(run_id, approver=_approver(), yes=yes, progress=progress))
     _finish(outcome)
 
 
