@@ -115,8 +115,9 @@ async def _produce(ctx: RunContext, version: int, script: Script, fixes: list[st
                                   chain=build_voice_chain(channel, ctx.settings), **common)
     seconds = [max(s.seconds, v.duration_s + VOICE_PAD_S) for s, v in zip(script.shots, voices)]
     seed = attempt - 1 if fixes else 0  # a re-render asked for by QA gets fresh seeds
-    outcome = await dispatch_clips(_requests(ctx, script, seconds, seed),
-                                   chain=build_clip_chain(channel, ctx.settings), **common)
+    scale = ctx.settings.render_scale
+    chain = build_clip_chain(channel, ctx.settings, options={"local": {"scale": scale}} if scale < 1 else None)
+    outcome = await dispatch_clips(_requests(ctx, script, seconds, seed), chain=chain, **common)
     if outcome.needs_new_prompt:
         shots = [i + 1 for i in outcome.needs_new_prompt]
         ctx.put("video", {"ok": False, "script_version": version, "needs_new_prompt": shots,
@@ -129,8 +130,13 @@ async def _produce(ctx: RunContext, version: int, script: Script, fixes: list[st
         ctx.store.step_finished(ctx.run_id, "produce", error=err)
         return {"ok": False, "error": err}
     out = ctx.settings.work_dir / ctx.run_id / f"video-v{attempt}.mp4"
+    size = None
+    if scale < 1:
+        from reelcrew.tools.generation.local import size_for
+
+        size = size_for(ctx.channel.aspect, scale)
     video = await asyncio.to_thread(assemble_video, script, list(outcome.clips), voices, out,
-                                    aspect=ctx.channel.aspect, progress=ctx.progress)
+                                    aspect=ctx.channel.aspect, size=size, progress=ctx.progress)
     keys = [c.cache_key for c in outcome.clips if c.cache_key] + [v.cache_key for v in voices if v.cache_key]
     mark_used(ctx.store, ctx.run_id, keys)
     cost = round(sum(c.cost_usd for c in outcome.clips if not c.cached)

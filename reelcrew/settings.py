@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     instagram_video_base_url: str | None = Field(default=None, alias="INSTAGRAM_VIDEO_BASE_URL")
     instagram_video_dir: Path | None = Field(default=None, alias="INSTAGRAM_VIDEO_DIR")
 
+    # draw local shots and assemble at this fraction of full size (tests and benchmarks use small values)
+    render_scale: float = Field(default=1.0, gt=0.05, le=1.0, alias="CREW_RENDER_SCALE")
+
     # fault injection (issue 8): e.g. "seed=7,rate=0.03"
     faults: str | None = Field(default=None, alias="CREW_FAULTS")
 
