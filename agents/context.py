@@ -6,6 +6,7 @@ few arguments a brain decides; the data lives in the run store.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -15,6 +16,7 @@ from autogen_core.tools import FunctionTool
 from pydantic import BaseModel
 
 from reelcrew.config import ChannelConfig
+from reelcrew.faults import FaultInjector, InjectedFault, injector_for
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings
 from reelcrew.tools.store import RunStore
@@ -60,6 +62,12 @@ class RunContext:
     platforms: list[str]
     progress: Progress = field(default_factory=NullProgress)
     record: ToolRecord = field(default_factory=ToolRecord)
+    faults: FaultInjector = field(default_factory=lambda: injector_for(None, "", 0))
+
+    def fault(self, step: str) -> None:
+        """A step's fault point (CREW_FAULTS); a malformed result counts as a failed attempt here."""
+        if self.faults.point(step) == "malformed":
+            raise InjectedFault(f"{step} (malformed result)")
 
     def put(self, kind: str, data: dict[str, Any]) -> int:
         """Store an artifact stamped with its creation time; returns its version."""
@@ -69,8 +77,15 @@ class RunContext:
         return self.store.latest_artifact(self.run_id, kind)
 
 
+TOOL_ATTEMPTS = 4  # a tool is idempotent, so a transient failure is retried as a whole
+
+
 class RecordedTool(FunctionTool):
-    """A FunctionTool whose calls go into the run's ToolRecord (or are answered from it)."""
+    """A FunctionTool whose calls go into the run's ToolRecord (or are answered from it).
+
+    Transient failures are retried here with backoff, because tools are idempotent;
+    with coordination off (CREW_COORDINATION=0) a failure fails the run at once.
+    """
 
     def __init__(self, func: Callable[..., Any], ctx: RunContext, description: str) -> None:
         super().__init__(func, description=description, name=func.__name__)
@@ -81,7 +96,17 @@ class RecordedTool(FunctionTool):
         record = self._ctx.record
         if record.replay is not None:
             return record.answer(self.name, arguments)
-        result = await super().run(args, cancellation_token)
+        attempts = TOOL_ATTEMPTS if self._ctx.settings.coordination else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                result = await super().run(args, cancellation_token)
+                break
+            except InjectedFault as exc:
+                if attempt == attempts:
+                    if not self._ctx.settings.coordination:
+                        self._ctx.store.update_run(self._ctx.run_id, status="failed", error=str(exc)[:300])
+                    raise
+                await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
         text = result if isinstance(result, str) else json.dumps(result)
         record.calls.append({"name": self.name, "arguments": arguments, "result": text})
         return text

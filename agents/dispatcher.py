@@ -6,7 +6,11 @@ from __future__ import annotations
 from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 
+from pathlib import Path
+from typing import Any
+
 from reelcrew.agents.context import RecordedTool, RunContext, result
+from reelcrew.faults import corrupt_file
 from reelcrew.errors import BudgetExceeded, CrewError
 from reelcrew.tools.generation.base import ClipRequest
 from reelcrew.tools.script.models import Script
@@ -57,6 +61,73 @@ def _channel_for_run(ctx: RunContext):
     return ctx.channel.model_copy(update={"budgets": budgets})
 
 
+class _Faulty:
+    """A provider behind the run's fault points (CREW_FAULTS): each call may fail, come back corrupt, or kill."""
+
+    def __init__(self, inner: Any, ctx: RunContext) -> None:
+        self._inner, self._ctx = inner, ctx
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def _point(self) -> str | None:
+        from reelcrew.faults import InjectedFault
+        from reelcrew.tools.generation.base import FailureClass, ProviderError
+
+        try:
+            return self._ctx.faults.point(f"generate:{self._inner.name}")
+        except InjectedFault as exc:
+            raise ProviderError(str(exc), FailureClass.TRANSIENT) from None
+
+    async def generate(self, request: ClipRequest, out_path: Path) -> Any:
+        kind = self._point()
+        result = await self._inner.generate(request, out_path)
+        if kind == "malformed":
+            corrupt_file(Path(result.path))
+        return result
+
+    async def synthesize(self, text: str, out_path: Path) -> Any:
+        kind = self._point()
+        result = await self._inner.synthesize(text, out_path)
+        if kind == "malformed":
+            corrupt_file(Path(result.audio_path))
+        return result
+
+
+def _chains(ctx: RunContext, channel: Any) -> tuple[list[Any], list[Any], Any]:
+    """The provider chains for this run, behind fault points; with coordination off only the first provider
+    of each chain is used, once."""
+    from reelcrew.tools.generation.dispatch import build_clip_chain, build_voice_chain
+
+    clip_options: dict[str, dict[str, Any]] = {}
+    voice_options: dict[str, dict[str, Any]] = {}
+    if ctx.settings.render_scale < 1:
+        clip_options["local"] = {"scale": ctx.settings.render_scale}
+    for name in channel.providers.clips:
+        if name != "local" and ctx.settings.provider_poll_s:
+            clip_options.setdefault(name, {})["poll_interval"] = ctx.settings.provider_poll_s
+    if ctx.faults.plan.active and "http" in ctx.faults.plan.steps:  # every vendor request is a fault point
+        import httpx
+
+        from reelcrew.faults import FaultyTransport
+
+        for name, options in ((n, clip_options) for n in channel.providers.clips if n != "local"):
+            options.setdefault(name, {})["transport"] = FaultyTransport(httpx.AsyncHTTPTransport(), ctx.faults)
+        for name in channel.providers.voice:
+            if name != "piper":
+                voice_options.setdefault(name, {})["transport"] = FaultyTransport(httpx.AsyncHTTPTransport(),
+                                                                                 ctx.faults)
+    clips = build_clip_chain(channel, ctx.settings, options=clip_options or None)
+    voices = build_voice_chain(channel, ctx.settings, options=voice_options or None)
+    if not ctx.settings.coordination:
+        clips, voices = clips[:1], voices[:1]
+        providers = channel.providers.model_copy(update={"max_attempts_per_provider": 1})
+        channel = channel.model_copy(update={"providers": providers})
+    if ctx.faults.plan.active:
+        clips, voices = [_Faulty(p, ctx) for p in clips], [_Faulty(p, ctx) for p in voices]
+    return clips, voices, channel
+
+
 def build_tools(ctx: RunContext) -> list[RecordedTool]:
     async def get_work_order() -> str:
         """The approved script to produce, this round's number and the fixes QA asked for."""
@@ -98,26 +169,26 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
 async def _produce(ctx: RunContext, version: int, script: Script, fixes: list[str]) -> dict:
     import asyncio
 
-    from reelcrew.tools.generation.dispatch import (
-        build_clip_chain, build_voice_chain, dispatch_clips, dispatch_voice,
-    )
+    from reelcrew.tools.generation.dispatch import check_video_budget, dispatch_clips, dispatch_voice
     from reelcrew.tools.generation.ledger import mark_used
     from reelcrew.tools.media.assemble import assemble_video
 
-    channel = _channel_for_run(ctx)
+    clip_chain, voice_chain, channel = _chains(ctx, _channel_for_run(ctx))
     attempt = ctx.store.count_artifacts(ctx.run_id, "video") + 1
     workdir = ctx.settings.work_dir / ctx.run_id / f"take-{attempt}"
     workdir.mkdir(parents=True, exist_ok=True)
     common = dict(store=ctx.store, run_id=ctx.run_id, channel=channel, settings=ctx.settings,
                   workdir=workdir, progress=ctx.progress)
     ctx.store.step_started(ctx.run_id, "produce")
-    voices = await dispatch_voice([s.narration for s in script.shots],
-                                  chain=build_voice_chain(channel, ctx.settings), **common)
-    seconds = [max(s.seconds, v.duration_s + VOICE_PAD_S) for s, v in zip(script.shots, voices)]
     seed = attempt - 1 if fixes else 0  # a re-render asked for by QA gets fresh seeds
-    scale = ctx.settings.render_scale
-    chain = build_clip_chain(channel, ctx.settings, options={"local": {"scale": scale}} if scale < 1 else None)
-    outcome = await dispatch_clips(_requests(ctx, script, seconds, seed), chain=chain, **common)
+    # the whole video against the budgets before the first paid call (voice is paid before the clips)
+    check_video_budget(_requests(ctx, script, [s.seconds for s in script.shots], seed),
+                       [s.narration for s in script.shots], clip_chain=clip_chain, voice_chain=voice_chain,
+                       store=ctx.store, run_id=ctx.run_id, channel=channel, settings=ctx.settings,
+                       voice_pad_s=VOICE_PAD_S)
+    voices = await dispatch_voice([s.narration for s in script.shots], chain=voice_chain, **common)
+    seconds = [max(s.seconds, v.duration_s + VOICE_PAD_S) for s, v in zip(script.shots, voices)]
+    outcome = await dispatch_clips(_requests(ctx, script, seconds, seed), chain=clip_chain, **common)
     if outcome.needs_new_prompt:
         shots = [i + 1 for i in outcome.needs_new_prompt]
         ctx.put("video", {"ok": False, "script_version": version, "needs_new_prompt": shots,
@@ -130,7 +201,8 @@ async def _produce(ctx: RunContext, version: int, script: Script, fixes: list[st
         ctx.store.step_finished(ctx.run_id, "produce", error=err)
         return {"ok": False, "error": err}
     out = ctx.settings.work_dir / ctx.run_id / f"video-v{attempt}.mp4"
-    size = None
+    ctx.fault("assemble")
+    size, scale = None, ctx.settings.render_scale
     if scale < 1:
         from reelcrew.tools.generation.local import size_for
 

@@ -46,7 +46,8 @@ def _artifacts(store: RunStore, run_id: str, kind: str) -> list[dict]:
     return [store.artifact(run_id, kind, v) | {"_version": v} for v in range(1, n + 1)]
 
 
-def next_step(store: RunStore, run_id: str, channel: ChannelConfig) -> Step:
+def next_step(store: RunStore, run_id: str, channel: ChannelConfig, *, coordination: bool = True) -> Step:
+    """Where the run stands. With ``coordination`` off, any failed step ends the run (no rework loops)."""
     run = store.get_run(run_id)
     if run is None:
         raise LookupError(f"no run {run_id}")
@@ -56,6 +57,11 @@ def next_step(store: RunStore, run_id: str, channel: ChannelConfig) -> Step:
     if pending is not None:
         return Step(stage=f"{pending.gate}_gate", gate=pending.gate, subject=pending.subject, reason=pending.summary)
 
+    if not coordination:
+        failed = _first_recorded_failure(store, run_id)
+        if failed:
+            store.update_run(run_id, status="failed", error=failed)
+            return Step(stage="failed", reason=failed)
     limits = channel.limits
     since = _since_escalation(store, run_id)
     briefs = _artifacts(store, run_id, "brief")
@@ -131,6 +137,14 @@ def next_step(store: RunStore, run_id: str, channel: ChannelConfig) -> Step:
     if publication is None or publication[1].get("video_version") != video_v or not publication[1].get("complete"):
         return Step(stage="publish", speaker="Publisher")
     return Step(stage="published")
+
+
+def _first_recorded_failure(store: RunStore, run_id: str) -> str | None:
+    for kind, ok in (("script", "valid"), ("video", "ok"), ("qa_report", "passed"), ("policy_report", "passed")):
+        for item in _artifacts(store, run_id, kind):
+            if not item.get(ok):
+                return f"{kind} v{item['_version']} failed and coordination is off"
+    return None
 
 
 def _first_failure(qa: dict, policy: dict) -> str:

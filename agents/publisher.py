@@ -57,6 +57,7 @@ def _publish(ctx: RunContext) -> dict:
     found, approved = _latest_good_video(ctx), approved_script(ctx)
     if found is None or approved is None:
         return {"ok": False, "error": "no approved video to publish"}
+    ctx.fault("publish")
     v, video = found
     script = approved[1]
     policy_data = ctx.latest("policy_report")

@@ -60,6 +60,7 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
         if found is None or approved is None:
             return result(ok=False, error="no video to check yet")
         v, video = found
+        ctx.fault("qa")
         try:
             report = await asyncio.to_thread(video_checks, ctx, video, approved[1].total_seconds)
         except CrewError as exc:

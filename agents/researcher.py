@@ -31,6 +31,7 @@ def rank_queue(ctx: RunContext, limit: int) -> tuple[list, int, int, int]:
 
 def build_tools(ctx: RunContext) -> list[RecordedTool]:
     def _rank(limit: int) -> dict:
+        ctx.fault("research")
         ranked, signals, skipped, history = rank_queue(ctx, limit)
         used = {b.get("topic_id") for b in _briefs(ctx)}
         version = ctx.put("ranked_topics", {"topics": [t.model_dump(mode="json") for t in ranked]})

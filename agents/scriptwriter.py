@@ -76,6 +76,7 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
         brief = ctx.latest("brief")
         if brief is None:
             return result(ok=False, error="no topic chosen yet")
+        ctx.fault("script")
         if isinstance(script, dict):  # defensive: some clients pass plain dicts
             try:
                 script = Script.model_validate(script)

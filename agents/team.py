@@ -60,7 +60,8 @@ class FlowTermination(TerminationCondition):
             from autogen_agentchat.base import TerminatedException
 
             raise TerminatedException("FlowTermination already reached; reset it first")
-        step = next_step(self._ctx.store, self._ctx.run_id, self._ctx.channel)
+        step = next_step(self._ctx.store, self._ctx.run_id, self._ctx.channel,
+                         coordination=self._ctx.settings.coordination)
         if step.gate:
             self._ctx.store.open_gate(self._ctx.run_id, step.gate, subject=step.subject,
                                       summary=step.reason or gate_summary(self._ctx, step))
@@ -86,7 +87,7 @@ def build_team(ctx: RunContext, clients: dict[str, ChatCompletionClient], select
     participants = [FACTORIES[name](ctx, clients[name]) for name in AGENTS]
 
     def current() -> Step:
-        return next_step(ctx.store, ctx.run_id, ctx.channel)
+        return next_step(ctx.store, ctx.run_id, ctx.channel, coordination=ctx.settings.coordination)
 
     def selector_func(thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> str | None:
         step = current()

@@ -24,6 +24,7 @@ from reelcrew.agents.offline_planner import OfflinePlanner
 from reelcrew.agents.team import build_team
 from reelcrew.config import ChannelConfig, load_channel
 from reelcrew.errors import CrewError, InputError
+from reelcrew.faults import injector_for
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings, get_settings
 from reelcrew.tools.store import RunStore, open_store
@@ -112,6 +113,10 @@ def _clients(cfg: ChannelConfig, log: list[dict[str, Any]]) -> tuple[dict[str, A
 async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Settings, platforms: list[str],
                  approver: Approver | None, yes: bool, progress: Progress, *, fresh: bool) -> RunOutcome:
     ctx = _context(run_id, cfg, store, settings, platforms, progress)
+    run = store.get_run(run_id)
+    life = int(run.options.get("lives", 0)) + 1  # each start or resume is a new process life
+    store.update_run(run_id, options={**run.options, "lives": life})
+    ctx.faults = injector_for(settings.faults, run_id, life)
     path = _transcript_path(settings, run_id)
     transcript = load(path) if (not fresh and path.exists()) else None
     model_log: list[dict[str, Any]] = transcript.model_responses if transcript else []
@@ -129,7 +134,7 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
     task: str | None = f"Produce one short video for channel {cfg.name} (run {run_id})." if fresh else None
     try:
         while True:
-            step = next_step(store, run_id, cfg)
+            step = next_step(store, run_id, cfg, coordination=settings.coordination)
             if step.terminal:
                 break
             if step.gate and task is None:
@@ -152,7 +157,7 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
             transcript.save(path)
     finally:
         run = store.get_run(run_id)
-        final = next_step(store, run_id, cfg)
+        final = next_step(store, run_id, cfg, coordination=settings.coordination)
         if final.stage == "published" and run.status != "published":
             store.update_run(run_id, status="published", stage="published")
         elif run.status in ("running",) and not final.terminal:
@@ -191,14 +196,14 @@ async def _segment(team: Any, ctx: RunContext, transcript: Transcript, task: str
 
 def _outcome(ctx: RunContext, path: Path) -> RunOutcome:
     run = ctx.store.get_run(ctx.run_id)
-    step = next_step(ctx.store, ctx.run_id, ctx.channel)
+    step = next_step(ctx.store, ctx.run_id, ctx.channel, coordination=ctx.settings.coordination)
     pub = ctx.latest("publication")
     uploads = pub[1]["uploads"] if pub else []
     gate = ctx.store.pending_gate(ctx.run_id)
     if run.status == "published":
         message = f"published: {', '.join(u['platform'] + ' ' + u['status'] for u in uploads)}"
     elif gate is not None:
-        message = f"waiting for the human at the {gate.gate} gate ({gate.subject}): {gate.summary}. " \
+        message = f"waiting for the human at the {gate.gate} gate ({gate.subject}): {gate.summary.rstrip('.')}. " \
                   f"Continue with `crew resume {ctx.run_id}`."
     else:
         message = f"{run.status}: {run.error or step.reason or step.stage}"

@@ -44,8 +44,12 @@ class Settings(BaseSettings):
     # draw local shots and assemble at this fraction of full size (tests and benchmarks use small values)
     render_scale: float = Field(default=1.0, gt=0.05, le=1.0, alias="CREW_RENDER_SCALE")
 
-    # fault injection (issue 8): e.g. "seed=7,rate=0.03"
+    # fault injection (issue 8), see reelcrew/faults.py: e.g. "rate=0.03,seed=7,kill=0.1"
     faults: str | None = Field(default=None, alias="CREW_FAULTS")
+    # poll vendor tasks this often (seconds) instead of each adapter's default; simulators answer fast
+    provider_poll_s: float | None = Field(default=None, gt=0, alias="CREW_PROVIDER_POLL_S")
+    # off: no retries, no fallbacks, no rework loops (each step tried once); for the reliability benchmark
+    coordination: bool = Field(default=True, alias="CREW_COORDINATION")
 
     @property
     def home(self) -> Path:
