@@ -328,6 +328,47 @@ def _first_quote(chain: list[Any], params_of: Callable[[Any], dict[str, Any]], s
     return 0.0
 
 
+def _cached_voice_seconds(chain: list[Any], text: str, cache: AssetCache) -> float | None:
+    """The duration of ``text`` already voiced by the first provider that takes it, if cached."""
+    for provider in chain:
+        try:
+            params = voice_params(provider, text)
+        except ProviderError:
+            continue
+        hit = cache.get(cache_key(provider.name, params))
+        if hit is None:
+            return None
+        return float(hit.result.get("duration_s") or 0) or None
+    return None
+
+
+def check_video_budget(requests: list[ClipRequest], texts: list[str], *, clip_chain: list[ClipProvider],
+                       voice_chain: list[VoiceProvider], store: RunStore, run_id: str | None,
+                       channel: ChannelConfig, settings: Settings, voice_pad_s: float = 0.0) -> float:
+    """Check the whole video (every voice line and clip) against the budgets before anything is paid.
+
+    Voice is dispatched before clips (clip lengths follow the narration), so checking clips
+    alone would let a run pay for the voice and then stop at the clips. Cached assets count
+    zero; a shot whose line is already voiced is priced at the length the narration will give it
+    (``voice_pad_s`` after the line, as the caller pads). Returns the estimate; raises
+    BudgetExceeded (naming what the video would cost) when a budget would be crossed.
+    """
+    clip_chain = _with_last_resort(clip_chain, "local", _local_renderer)
+    voice_chain = _with_last_resort(voice_chain, "piper", _piper_voice)
+    cache = AssetCache(store, settings)
+    voice = sum(_first_quote(voice_chain, lambda p, t=t: voice_params(p, t), t, cache) for t in texts)
+    clips = 0.0
+    for i, request in enumerate(requests):
+        said = _cached_voice_seconds(voice_chain, texts[i], cache) if i < len(texts) else None
+        if said is not None:
+            request = request.model_copy(update={"seconds": round(max(request.seconds, said + voice_pad_s), 2)})
+        clips += _first_quote(clip_chain, lambda p, r=request: clip_params(p, r), request, cache)
+    total = round(voice + clips, 4)
+    what = f"producing this video ({len(texts)} voice lines ${voice:.2f}, {len(requests)} clips ${clips:.2f})"
+    Ledger(store, channel).check(run_id, total, what)
+    return total
+
+
 # -- public API -----------------------------------------------------------------
 async def dispatch_clips(requests: list[ClipRequest], *, chain: list[ClipProvider], store: RunStore,
                          run_id: str | None, channel: ChannelConfig, settings: Settings, workdir: Path,
@@ -408,5 +449,5 @@ from reelcrew.tools.generation.chains import build_clip_chain, build_voice_chain
 
 __all__ = [
     "DispatchOutcome", "GenerationFailed", "RetryPolicy", "build_clip_chain", "build_voice_chain",
-    "dispatch_clips", "dispatch_voice", "estimate_video_usd",
+    "check_video_budget", "dispatch_clips", "dispatch_voice", "estimate_video_usd",
 ]
