@@ -9,7 +9,9 @@ Rules (vendor-apis.md section 10):
   realistic generated people, places or events; not for clearly animated or abstract
   content. A shot counts as realistic when a cloud text/image-to-video or avatar
   provider rendered it from a prompt that does not ask for an animated style, or when
-  the script declares realistic_footage.
+  the script declares realistic_footage. The flag is decided here from those facts, so a
+  script that did not foresee realistic footage is not sent back; publishing refuses any
+  metadata that lacks the flag the report decided.
 - Made for kids comes from the channel config and is always declared.
 - Near-duplicates of the channel's recent uploads put monetization at risk (YPP
   "inauthentic content").
@@ -105,17 +107,25 @@ def _disclosure_findings(script: Script, channel: ChannelConfig) -> tuple[list[P
 
 
 def _synthetic_finding(script: Script, providers: Mapping[int, str]) -> tuple[PolicyFinding, bool]:
+    """The synthetic-media flag is decided here, from the facts (who rendered which shot from what prompt).
+
+    It is not a script defect when the Scriptwriter did not foresee realistic footage: the report sets
+    ``contains_synthetic_media``/``is_aigc``, ``build_metadata`` copies them, and ``publish`` refuses
+    metadata without them. Failing here would send the script back for a declaration that changes
+    nothing but costs a full re-render (and usually the per-video budget).
+    """
     shots = realistic_shots(script, providers)
     flag = script.realistic_footage or bool(shots)
-    if shots and not script.realistic_footage:
+    if shots:
         used = ", ".join(f"{i} ({providers.get(i)})" for i in shots)
-        return PolicyFinding(
-            name="synthetic_media", passed=False, route_to="Scriptwriter",
-            detail=f"shots {used} are realistic AI-generated footage but the script declares realistic_footage=false, "
-                   "so the synthetic-media flag would be missing",
-            fix="set realistic_footage=true so containsSyntheticMedia / is_aigc are declared, or ask for a clearly "
-                "animated style in those shots' visual prompts"), flag
-    detail = ("realistic generated footage: containsSyntheticMedia and is_aigc will be set" if flag
+        declared = "" if script.realistic_footage else " (the script did not declare realistic_footage)"
+        detail = (f"shots {used} are realistic AI-generated footage{declared}: containsSyntheticMedia and is_aigc "
+                  "will be set")
+        fix = "" if script.realistic_footage else \
+            "nothing to do; to avoid the AI label, ask for a clearly animated style in those shots' visual prompts"
+        return PolicyFinding(name="synthetic_media", passed=True, detail=detail, fix=fix,
+                             route_to="Scriptwriter"), flag
+    detail = ("the script declares realistic footage: containsSyntheticMedia and is_aigc will be set" if flag
               else "no realistic generated footage (local renderer or animated style): flags off")
     return PolicyFinding(name="synthetic_media", passed=True, detail=detail, route_to="Scriptwriter"), flag
 
