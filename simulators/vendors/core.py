@@ -209,17 +209,28 @@ def _ffmpeg(args: list[str], suffix: str) -> bytes:
         return out.read_bytes()
 
 
-def video_bytes(ratio: tuple[int, int], seconds: float, kind: str | None = None) -> bytes:
-    """A real H.264 MP4 at a tiny size: a test pattern, or what a fault calls for."""
+def video_bytes(ratio: tuple[int, int], seconds: float, kind: str | None = None, variant: str | None = None) -> bytes:
+    """A real H.264 MP4 at a tiny size: a test pattern, or what a fault calls for.
+
+    ``variant`` (a digest of the request) picks a different picture per prompt and seed, as a real
+    model renders different footage for different prompts; without it every render looked the same
+    and the near-duplicate check rightly refused the second video of a channel.
+    """
     if kind == "wrong_aspect":
         ratio = (ratio[1], ratio[0]) if ratio[0] != ratio[1] else (ratio[0] * 2, ratio[1])
-    key = ("video", tiny_size(ratio), round(seconds, 2), kind if kind in ("black",) else None)
+    variant = variant if kind is None else None
+    key = ("video", tiny_size(ratio), round(seconds, 2), kind if kind in ("black",) else None, variant)
     with _MEDIA_LOCK:
         data = _MEDIA.get(key)
     if data is None:
         w, h = tiny_size(ratio)
         source = f"color=c=black:size={w}x{h}:rate=10" if kind == "black" else f"testsrc2=size={w}x{h}:rate=10"
-        data = _ffmpeg(["-f", "lavfi", "-i", f"{source}:duration={seconds}", "-c:v", "libx264", "-preset",
+        if variant:
+            n = int(variant[:8], 16)
+            source = (f"life=size={w}x{h}:rate=10:seed={n % 2**31}:ratio=0.{3 + n % 5}:mold=8:"
+                      f"life_color=#{variant[8:14]}:death_color=#{variant[14:20]}:mold_color=#{variant[20:26]}")
+        # `life` has no duration option: every source is cut with -t instead
+        data = _ffmpeg(["-f", "lavfi", "-i", source, "-t", f"{seconds}", "-c:v", "libx264", "-preset",
                         "ultrafast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"], ".mp4")
         with _MEDIA_LOCK:
             _MEDIA[key] = data
@@ -317,7 +328,8 @@ class VendorSim(AsgiApp):
         task.urls_issued += 1
         dead = task.fault == "expired_url" and task.urls_issued == 1
         kind = task.fault if task.fault in BAD_OUTPUTS else None
-        return self.files.issue(req.origin, video_bytes(task.ratio, task.seconds, kind), dead=dead)
+        variant = hashlib.sha256(json.dumps(task.params, sort_keys=True, default=str).encode()).hexdigest()
+        return self.files.issue(req.origin, video_bytes(task.ratio, task.seconds, kind, variant), dead=dead)
 
     def poll_fault(self, task: SimTask) -> bool:
         """A ``poll_error`` task answers its first poll with a 5xx."""
