@@ -1,7 +1,8 @@
 """Instagram Graph API simulator (Reels): publishing limit, containers, status polling, media_publish.
 
 Protocol as in vendor-apis.md section 9. Containers are created from a ``video_url``
-(which the simulator records rather than fetches unless ``fetch`` is given), stay
+(which the simulator records rather than fetches unless ``fetch`` is given, e.g.
+``fetch_video_url``, which ``serve instagram`` uses), stay
 IN_PROGRESS for ``processing_polls`` status reads, then FINISHED; media_publish turns
 them PUBLISHED and counts a post; 50 posts per moving 24 h (``quota_total``) after which
 media_publish fails with the publishing-limit error. Errors use the Graph shape.
@@ -131,6 +132,28 @@ class InstagramSimulator(SimulatorApp):
                                 "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime()),
                                 "permalink": f"https://www.instagram.com/reel/{media_id}/"}
         return Response.json(200, {"id": media_id})
+
+
+def fetch_video_url(url: str, *, timeout_s: float = 10.0) -> bool:
+    """Fetch ``url`` as Instagram's servers would: it must answer 200 with an MP4 (an ``ftyp`` box first).
+
+    Used by ``serve instagram`` so an end-to-end run proves the video really is reachable at the
+    URL the adapter handed over (INSTAGRAM_VIDEO_BASE_URL/<sha256>.mp4), not merely well-formed.
+    """
+    import httpx
+
+    try:
+        with httpx.stream("GET", url, timeout=timeout_s, follow_redirects=True) as r:
+            if r.status_code != 200:
+                return False
+            head = b""
+            for chunk in r.iter_bytes():
+                head += chunk
+                if len(head) >= 12:
+                    break
+    except httpx.HTTPError:
+        return False
+    return head[4:8] == b"ftyp"
 
 
 def _err(status: int, message: str, code: int, kind: str, subcode: int | None = None) -> Response:
