@@ -19,6 +19,9 @@ from reelcrew.tools.store import open_store
 from reelcrew.transcripts import load, turns
 
 
+WAITING_EXIT_CODE = 4  # the run stopped at a gate and waits for a human
+
+
 def _approver():
     """Ask at the terminal when there is one; without a terminal (cron, CI) stop at the gate instead."""
     return terminal_approver if sys.stdin.isatty() else None
@@ -32,7 +35,12 @@ def _finish(outcome: RunOutcome) -> None:
     for u in outcome.uploads:
         console.print(f"  {u['platform']}: {u['status']} {u.get('url') or u.get('platform_id') or ''}")
     console.print(f"transcript: {outcome.transcript_path}")
-    if outcome.status not in ("published", "awaiting_approval"):
+    if outcome.status in ("awaiting_approval", "escalated"):
+        if not sys.stdin.isatty():
+            console.print(f"no terminal to ask here: run `crew resume {outcome.run_id}` in a terminal to decide "
+                          "(approve, reject, or stop again)")
+        raise typer.Exit(WAITING_EXIT_CODE)  # not published yet: cron and CI must not read this as done
+    if outcome.status != "published":
         raise typer.Exit(3)
 
 
