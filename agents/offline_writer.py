@@ -76,9 +76,12 @@ def compose_script(brief: dict[str, Any]) -> dict[str, Any]:
     if "longer" in feedback or "more detail" in feedback:
         n_shots, target = 7, min(target * 1.2, 55)
 
-    amount = (int(hashlib.sha256(key.encode()).hexdigest()[:4], 16) % 9 + 2) * 50
-    years = 10 + int(hashlib.sha256(key.encode()).hexdigest()[4:6], 16) % 21
-    palette = _pick(("emerald and gold", "deep blue and teal", "warm orange and cream", "violet and mint"), key)
+    # the body and the visuals depend on the topic only, so a revision that fixes the hook
+    # keeps every other shot (and its already paid clip) as it was
+    topic_key = str(topic["topic_id"])
+    amount = (int(hashlib.sha256(topic_key.encode()).hexdigest()[:4], 16) % 9 + 2) * 50
+    years = 10 + int(hashlib.sha256(topic_key.encode()).hexdigest()[4:6], 16) % 21
+    palette = _pick(("emerald and gold", "deep blue and teal", "warm orange and cream", "violet and mint"), topic_key)
     beats = [
         (hook, short.upper()[:40], f"bold title card about {short}, {palette} gradient, slow push-in"),
         (f"Here is the idea in one line: {title}.", "THE IDEA", f"{short} concept, clean icons, {palette}"),
