@@ -66,3 +66,22 @@ def lavfi(out: Path, video: str, audio: str | None, seconds: float, *extra: str)
         args += ["-c:a", "aac"]
     run_ffmpeg([*args, "-y", out], what="making test media")
     return out
+
+
+async def _captioned_clips(script: Script, voices, folder: Path):
+    """Clips as the Dispatcher asks for them: long enough for the voice, carrying its word timings."""
+    from reelcrew.tools.media.assemble import VOICE_PAD_S
+
+    renderer = LocalRenderer(scale=SCALE)
+    return [await renderer.generate(ClipRequest(prompt=s.visual_prompt, on_screen_text=s.on_screen_text,
+                                                seconds=round(max(s.seconds, v.duration_s + VOICE_PAD_S), 2),
+                                                captions=v.words, item=f"shot-{s.index}"), folder / f"cap{s.index}.mp4")
+            for s, v in zip(script.shots, voices)]
+
+
+@pytest.fixture(scope="session")
+def captioned(parts, tmp_path_factory: pytest.TempPathFactory):
+    """(script, clips with captions burned in by the renderer, voices)."""
+    script, _, voices = parts
+    clips = asyncio.run(_captioned_clips(script, voices, tmp_path_factory.mktemp("captioned")))
+    return script, clips, voices

@@ -49,3 +49,31 @@ def test_empty_narration_is_rejected(tmp_path):
     with pytest.raises(ProviderError):
         synthesize_to_wav(" ... ", tmp_path / "x.wav")
     assert not (tmp_path / "x.wav").exists()
+
+
+def test_patched_model_is_cached_on_disk_and_reused(settings):
+    from reelcrew.tools.media.voice import aligned_model_path
+
+    first = aligned_model_path()
+    if first is None:
+        pytest.skip("onnx not installed: the voice cannot be patched for alignments")
+    assert first.parent == settings.cache_dir / "piper" and first.stat().st_size > 1_000_000
+    stamp = first.stat().st_mtime_ns
+    assert aligned_model_path() == first and first.stat().st_mtime_ns == stamp  # made once, then read
+    assert not [p for p in first.parent.iterdir() if ".part" in p.name]
+
+
+def test_voice_is_released_after_the_last_narration_and_reloads(tmp_path, monkeypatch):
+    import time
+
+    from reelcrew.tools.media import voice as voice_mod
+
+    monkeypatch.setattr(voice_mod, "IDLE_RELEASE_S", 0.05)
+    provider = PiperVoice()
+    first = asyncio.run(provider.synthesize("One short line.", tmp_path / "a.wav"))
+    deadline = time.monotonic() + 5
+    while _model.cache_info().currsize and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _model.cache_info().currsize == 0  # released once idle
+    again = asyncio.run(provider.synthesize("One short line.", tmp_path / "b.wav"))
+    assert [w.word for w in again.words] == [w.word for w in first.words]

@@ -45,6 +45,10 @@ class ClipRequest(BaseModel):
     seed: int = 0
     item: str = "shot-1"            # label for attempts and the ledger
     narration: str | None = None    # spoken text for talking-head providers (HeyGen); others ignore it
+    # Word timings of this shot's narration on the shot's own timeline. The local renderer burns them in as
+    # captions so assembly can stream-copy its clip instead of encoding it again; cloud providers ignore
+    # them. Left out of model_dump, so cloud cache keys do not change; the local renderer keys on them itself.
+    captions: list[WordTiming] | None = Field(default=None, exclude=True)
 
 
 class ClipResult(BaseModel):

@@ -1,22 +1,24 @@
 """Assembly: shots, voices, captions and music into one finished MP4.
 
-Two cheap audio passes and one video pass, all in ffmpeg, so nothing is held in
-memory and the cost is close to one encode:
+Three cheap audio passes and one video pass, all in ffmpeg, so nothing is held in
+memory and every frame is encoded once:
 
 1. mix: voices padded to each shot's length and concatenated, the bundled loop
    underneath, ducked by a sidechain compressor keyed on the voice;
-2. measure: loudnorm's first pass on that mix (EBU R128);
-3. encode: clips trimmed or looped to their shot's length, concatenated, captions
-   burned in with libass, the mix normalised to -14 LUFS with the measured values
-   (linear), H.264 yuv420p BT.709 + AAC, +faststart, written under a temporary name
-   and renamed into place only when complete (the .srt and thumbnail too).
+2. measure: loudnorm's first pass on that mix (EBU R128), then linear gain to
+   -14 LUFS with a limiter (and one corrective measurement);
+3. video: one H.264 segment per shot (segments.py): the clip itself when the local
+   renderer already burned these captions in with the final settings, otherwise
+   the clip trimmed or looped to its shot's length with captions burned in by
+   libass; the segments are joined by stream copy and the audio muxed as AAC,
+   +faststart, written under a temporary name and renamed into place only when
+   complete (the .srt and thumbnail too).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import shutil
@@ -30,24 +32,33 @@ from reelcrew.progress import NullProgress, Progress
 from reelcrew.tools.generation.base import ClipResult, VoiceResult, WordTiming
 from reelcrew.tools.generation.local import ASPECT_SIZES
 from reelcrew.tools.media.atomic import atomic_path
-from reelcrew.tools.media.captions import CaptionPhrase, group_words, safe_zone, write_ass, write_srt
-from reelcrew.tools.media.ffmpeg import filter_path, run_ffmpeg, run_ffmpeg_progress
+from reelcrew.tools.media.captions import CaptionPhrase, group_words, safe_zone, shot_ass, write_srt
+from reelcrew.tools.media.encoding import FINAL_CRF, FINAL_PRESET
+from reelcrew.tools.media.ffmpeg import run_ffmpeg
 from reelcrew.tools.media.models import AssembledVideo
 from reelcrew.tools.media.music import music_path
-from reelcrew.tools.media.text import FONT_PATH, fit, text_image
+from reelcrew.tools.media.render import frame_count
+from reelcrew.tools.media.segments import build_segments, join
+from reelcrew.tools.media.text import fit, text_image
 from reelcrew.tools.script.models import Script
 
 TARGET_LUFS = -14.0
 TRUE_PEAK_DB = -1.5
 LRA = 11.0
-VOICE_PAD_S = 0.35      # breath after each shot's narration before the cut
+VOICE_PAD_S = 0.35      # breath after each shot's narration before the cut (what clips are asked for)
+MIN_PAD_S = 0.3        # the least breath accepted, so rounding a request's seconds never forces a re-encode
 MUSIC_GAIN_DB = -17.0   # music bed level before ducking, relative to full scale
-X264_COLOR = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
+
+
+def shot_frames(clips: list[ClipResult], voices: list[VoiceResult], fps: int) -> list[int]:
+    """Each shot lasts as long as its clip (whole frames), and at least its voice plus
+    MIN_PAD_S, so a clip rendered for voice + VOICE_PAD_S is used at its own length."""
+    return [max(round(c.seconds * fps), frame_count(v.duration_s + MIN_PAD_S, fps)) for c, v in zip(clips, voices)]
 
 
 def shot_durations(clips: list[ClipResult], voices: list[VoiceResult], fps: int) -> list[float]:
-    """Each shot lasts max(clip, voice + pad), rounded up to whole frames."""
-    return [math.ceil(max(c.seconds, v.duration_s + VOICE_PAD_S) * fps) / fps for c, v in zip(clips, voices)]
+    """Each shot's length in seconds (whole frames, see ``shot_frames``)."""
+    return [n / fps for n in shot_frames(clips, voices, fps)]
 
 
 def _check_inputs(script: Script, clips: list[ClipResult], voices: list[VoiceResult], aspect: str) -> None:
@@ -137,22 +148,6 @@ def _num(value: str, default: float) -> float:
         return default  # loudnorm prints "-inf" for silence
 
 
-def _video_args(clips: list[ClipResult], durations: list[float], size: tuple[int, int], fps: int,
-                ass: Path, fonts: Path) -> tuple[list[str | Path], str]:
-    w, h = size
-    args: list[str | Path] = []
-    parts = []
-    for i, (clip, d) in enumerate(zip(clips, durations)):
-        if clip.seconds + 1e-3 < d:
-            args += ["-stream_loop", "-1"]   # hold the shot by looping its clip under the longer voice
-        args += ["-i", clip.path]
-        parts.append(f"[{i}:v]trim=duration={d:.4f},setpts=PTS-STARTPTS,fps={fps},"
-                     f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,format=yuv420p[c{i}]")
-    parts.append("".join(f"[c{i}]" for i in range(len(clips))) + f"concat=n={len(clips)}:v=1:a=0[cat]")
-    parts.append(f"[cat]ass=filename={filter_path(ass)}:fontsdir={filter_path(fonts)}[v]")
-    return args, ";".join(parts)
-
-
 def _thumbnail(clip: ClipResult, title: str, size: tuple[int, int], out: Path, work: Path) -> None:
     """The first frame of the first shot (the local renderer's on-screen text has not
     faded in yet) with the title drawn large in the safe zone, as JPEG."""
@@ -187,19 +182,22 @@ def _sha256(path: Path) -> str:
 def assemble_video(script: Script, clips: list[ClipResult], voices: list[VoiceResult], out_path: Path, *,
                    aspect: str = "9:16", music: Path | None = None, progress: Progress | None = None,
                    with_music: bool = True, size: tuple[int, int] | None = None, fps: int = 30,
-                   platform: str | None = None, preset: str = "veryfast", crf: int = 20) -> AssembledVideo:
+                   platform: str | None = None, preset: str = FINAL_PRESET, crf: int = FINAL_CRF) -> AssembledVideo:
     """Assemble the final video at ``out_path`` with ``.srt`` and ``.jpg`` beside it.
 
     ``music`` defaults to the bundled loop (``with_music=False`` for none); ``size``
     overrides the aspect's default 1080-based size (tests use small sizes);
     ``platform`` narrows the caption safe zone to one app (default: safe on all).
-    Nothing appears at the final names unless every step succeeds.
+    Clips rendered with this shot's captions and the final settings are used without
+    re-encoding (see segments.py). Nothing appears at the final names unless every
+    step succeeds.
     """
     progress = progress or NullProgress()
     _check_inputs(script, clips, voices, aspect)
     out_path = Path(out_path)
     size = size or ASPECT_SIZES[aspect]
-    durations = shot_durations(clips, voices, fps)
+    frames = shot_frames(clips, voices, fps)
+    durations = [n / fps for n in frames]
     total = round(sum(durations), 3)
     starts = [sum(durations[:i]) for i in range(len(durations))]
     music_file = (music or music_path()) if with_music else None
@@ -209,15 +207,11 @@ def assemble_video(script: Script, clips: list[ClipResult], voices: list[VoiceRe
     try:
         progress.start("assemble: audio", total=3)
         phrases = caption_phrases(voices, starts)
-        write_ass(phrases, work / "captions.ass", size[0], size[1], platform)
-        shutil.copy(FONT_PATH, work / FONT_PATH.name)
         _mix_audio(voices, durations, music_file, work / "mix.wav")
         progress.advance("assemble: audio")
         _normalise(work / "mix.wav", work / "voice-mix.wav")
         progress.advance("assemble: audio")
         progress.finish("assemble: audio")
-        v_args, graph = _video_args(clips, durations, size, fps, work / "captions.ass", work)
-        n = len(clips)
         progress.start("assemble: encode", total=total)
         done = [0.0]
 
@@ -227,12 +221,10 @@ def assemble_video(script: Script, clips: list[ClipResult], voices: list[VoiceRe
                 progress.advance("assemble: encode", step)
                 done[0] += step
 
+        asses = [shot_ass(v.words, size[0], size[1], platform) for v in voices]
+        segments = build_segments(clips, frames, asses, size, fps, work, preset=preset, crf=crf, on_seconds=on_seconds)
         with atomic_path(out_path) as tmp:
-            run_ffmpeg_progress([*v_args, "-i", work / "voice-mix.wav", "-filter_complex", graph, "-map", "[v]", "-map", f"{n}:a",
-                                 "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-                                 *X264_COLOR, "-r", str(fps), "-c:a", "aac", "-b:a", "160k", "-ar", "48000",
-                                 "-t", f"{total:.3f}", "-movflags", "+faststart", "-y", tmp],
-                                what=f"encoding {out_path.name}", on_seconds=on_seconds)
+            join(segments, work / "voice-mix.wav", tmp, total, work)
             srt_tmp = write_srt(phrases, work / "captions.srt")
             _thumbnail(clips[0], script.title, size, work / "thumb.jpg", work)
             os.replace(srt_tmp, out_path.with_suffix(".srt"))
@@ -241,4 +233,5 @@ def assemble_video(script: Script, clips: list[ClipResult], voices: list[VoiceRe
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return AssembledVideo(path=out_path, srt_path=out_path.with_suffix(".srt"), thumbnail_path=out_path.with_suffix(".jpg"),
-                          duration_s=total, width=size[0], height=size[1], sha256=_sha256(out_path))
+                          duration_s=total, width=size[0], height=size[1], sha256=_sha256(out_path),
+                          reencoded_shots=[sh.index for sh, seg in zip(script.shots, segments) if not seg.reused])

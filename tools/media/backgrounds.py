@@ -35,6 +35,7 @@ class Painter:
         yy = np.linspace(-1, 1, self.h, dtype=np.float32)[:, None]
         xx = np.linspace(-1, 1, self.w, dtype=np.float32)[None, :]
         self.vignette = np.clip(1.0 - 0.35 * (xx ** 2 + yy ** 2), 0.45, 1.0)[..., None].astype(np.float32)
+        self.vignette255 = self.vignette * np.float32(255.0)
         self.blobs = [self._blob_params(i) for i in range(4)]
 
     def _blob_params(self, i: int) -> dict[str, float]:
@@ -44,15 +45,18 @@ class Painter:
                 "rad": r.uniform(0.35, 0.6), "k": (0.55, 0.45, 0.3, 0.18)[i]}
 
     def glow(self, frame: np.ndarray, t: float, strength: float = 1.0) -> None:
-        """Soft coloured blobs on Lissajous paths; separable Gaussians keep it cheap."""
+        """Soft coloured blobs on Lissajous paths. Each blob is separable (a column times a
+        row Gaussian), so all four are one small matrix product: (h x 4) @ (4 x w*3)."""
         colours = [self.look.palette[2], self.look.palette[1], self.look.palette[3], self.look.palette[2]]
         ymax = float(self.y[-1])
-        for b, colour in zip(self.blobs, colours):
+        cols = np.empty((self.h, len(self.blobs)), dtype=np.float32)
+        rows = np.empty((len(self.blobs), self.w, 3), dtype=np.float32)
+        for i, (b, colour) in enumerate(zip(self.blobs, colours)):
             cx = 0.5 + b["ax"] * math.sin(b["wx"] * t + b["px"])
             cy = ymax * (0.5 + b["ay"] * math.sin(b["wy"] * t + b["py"]))
-            gx = np.exp(-(((self.x - cx) / b["rad"]) ** 2))
-            gy = np.exp(-(((self.y - cy) / b["rad"]) ** 2))
-            frame += (gy[:, None] * gx[None, :])[..., None] * (_rgb(colour) * b["k"] * strength)
+            cols[:, i] = np.exp(-(((self.y - cy) / b["rad"]) ** 2))
+            rows[i] = np.exp(-(((self.x - cx) / b["rad"]) ** 2))[:, None] * (_rgb(colour) * b["k"] * strength)
+        frame += (cols @ rows.reshape(len(self.blobs), -1)).reshape(self.h, self.w, 3)
 
     def layer(self, frame: np.ndarray, t: float) -> None:
         self.glow(frame, t)
@@ -60,8 +64,14 @@ class Painter:
     def frame(self, t: float) -> bytes:
         frame = self.base.copy()
         self.layer(frame, t)
-        frame *= self.vignette
-        return (np.clip(frame, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8).tobytes()
+        return self.finish(frame)
+
+    def finish(self, frame: np.ndarray) -> bytes:
+        """Vignette, scale to 0..255 and round, in place: the float frame is not needed afterwards."""
+        frame *= self.vignette255
+        frame += 0.5
+        np.clip(frame, 0.0, 255.0, out=frame)
+        return frame.astype(np.uint8).tobytes()
 
 
 class Drift(Painter):

@@ -9,6 +9,7 @@ column) or the top ~10% (tabs and search) on Shorts, TikTok and Reels.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -162,7 +163,7 @@ def caption_box(width: int, height: int, platform: str | None = None) -> tuple[i
     return zone.left, width - zone.right, baseline
 
 
-def write_ass(phrases: list[CaptionPhrase], path: Path, width: int, height: int, platform: str | None = None) -> Path:
+def ass_text(phrases: list[CaptionPhrase], width: int, height: int, platform: str | None = None) -> str:
     """Styled subtitles for burning in: bold white, thick dark outline, spoken word highlighted."""
     size = caption_font_size(width, height)
     left, right, baseline = caption_box(width, height, platform)
@@ -188,6 +189,26 @@ def write_ass(phrases: list[CaptionPhrase], path: Path, width: int, height: int,
             text = " ".join(f"{{\\c{HIGHLIGHT}}}{_ass_escape(x.word)}{{\\c&H00FFFFFF&}}" if j == i else _ass_escape(x.word)
                             for j, x in enumerate(p.words))
             lines.append(f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Cap,,0,0,0,,{pop}{text}")
+    return header + "\n".join(lines) + "\n"
+
+
+def write_ass(phrases: list[CaptionPhrase], path: Path, width: int, height: int, platform: str | None = None) -> Path:
+    """Write ``ass_text`` to ``path`` (atomically)."""
     with atomic_path(Path(path)) as tmp:
-        tmp.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
+        tmp.write_text(ass_text(phrases, width, height, platform), encoding="utf-8")
     return Path(path)
+
+
+def shot_ass(words: list[WordTiming], width: int, height: int, platform: str | None = None) -> str:
+    """The burned-in captions of one shot, on the shot's own timeline (phrases never cross a cut).
+
+    The local renderer and assembly both call this, so the same words always give
+    the same text, and its hash (``captions_fingerprint``) tells assembly whether a
+    clip already carries exactly the captions it would burn.
+    """
+    return ass_text(group_words(words), width, height, platform)
+
+
+def captions_fingerprint(ass: str) -> str:
+    """A short content hash of an ASS document, recorded in clips that have it burned in."""
+    return hashlib.sha256(ass.encode("utf-8")).hexdigest()[:20]

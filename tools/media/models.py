@@ -15,6 +15,8 @@ class AssembledVideo(BaseModel):
     width: int
     height: int
     sha256: str
+    # shots (Shot.index) whose clips assembly had to encode again; the rest were stream-copied as rendered
+    reencoded_shots: list[int] = Field(default_factory=list)
 
 
 class QACheck(BaseModel):

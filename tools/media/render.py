@@ -5,26 +5,34 @@ frames into ffmpeg, which upscales them, overlays the on-screen text (pre-drawn
 line images sliding and fading in one after another) and encodes H.264. Nothing
 but one small frame is ever in Python's memory, and the output appears at its
 final name only when complete.
+
+Given the shot's word timings (``captions``), the renderer also burns the captions
+in and encodes with the final video's settings (encoding.py), tagging the clip so
+assembly can use it by stream copy: every frame is then encoded once in the whole
+pipeline. Without them the clip is a fast intermediate that assembly re-encodes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import shutil
 import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 from reelcrew.errors import InputError
-from reelcrew.tools.generation.base import ClipRequest, ClipResult
+from reelcrew.tools.generation.base import ClipRequest, ClipResult, WordTiming
 from reelcrew.tools.media.atomic import atomic_path
 from reelcrew.tools.media.backgrounds import PAINTERS, WORK_DIVISOR, KenBurns, Painter
-from reelcrew.tools.media.ffmpeg import FrameSink
+from reelcrew.tools.media.captions import captions_fingerprint, shot_ass
+from reelcrew.tools.media.encoding import FINAL_CRF, FINAL_PRESET, final_tag, x264_args
+from reelcrew.tools.media.ffmpeg import FrameSink, filter_path
 from reelcrew.tools.media.looks import Look, choose_look
-from reelcrew.tools.media.text import fit, text_image
+from reelcrew.tools.media.text import FONT_PATH, fit, text_image
 
-X264_COLOR = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
 ENTER_S = 0.4      # each text line slides in over this long
 STAGGER_S = 0.16   # and starts this long after the previous one
 TEXT_CENTER = 0.30  # vertical centre of the text block, as a fraction of height (captions sit lower)
@@ -62,17 +70,28 @@ def _text_layers(text: str, look: Look, size: tuple[int, int], folder: Path) -> 
     return layers
 
 
-def _filter_graph(size: tuple[int, int], layers: list[tuple[Path, int, int]]) -> str:
+def frame_count(seconds: float, fps: int) -> int:
+    """Whole frames covering ``seconds`` (a hair of float error never adds a frame)."""
+    return max(1, math.ceil(seconds * fps - 1e-6))
+
+
+def _filter_graph(size: tuple[int, int], layers: list[tuple[Path, int, int]], ass: Path | None) -> tuple[str, str]:
     w, h = size
-    parts = [f"[0:v]scale={w}:{h}:flags=bicubic:out_color_matrix=bt709:out_range=tv,format=yuv420p[v0]"]
+    # convert to BT.709 YUV at the small working size, then upscale the planes (cheaper than the other way round)
+    parts = [f"[0:v]scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,scale={w}:{h}:flags=bicubic,setsar=1[v0]"]
     slide = int(h * 0.035)
     for i, (_, x, y) in enumerate(layers, start=1):
         t0 = 0.12 + STAGGER_S * (i - 1)
-        parts.append(f"[{i}:v]format=rgba,fade=t=in:st={t0:.3f}:d={ENTER_S}:alpha=1,"
-                     f"scale=out_color_matrix=bt709:out_range=tv,format=yuva420p[t{i}]")
+        # each layer image is decoded and converted once, then repeated by the loop filter
+        parts.append(f"[{i}:v]format=rgba,scale=out_color_matrix=bt709:out_range=tv,format=yuva420p,"
+                     f"loop=loop=-1:size=1,fade=t=in:st={t0:.3f}:d={ENTER_S}:alpha=1[t{i}]")
         ypos = f"{y}+{slide}*pow(clip(1-(t-{t0:.3f})/{ENTER_S},0,1),3)"
         parts.append(f"[v{i - 1}][t{i}]overlay=x={x}:y='{ypos}':eval=frame:format=yuv420[v{i}]")
-    return ";".join(parts), f"[v{len(layers)}]"
+    last = f"[v{len(layers)}]"
+    if ass is not None:
+        parts.append(f"{last}ass=filename={filter_path(ass)}:fontsdir={filter_path(ass.parent)}[cap]")
+        last = "[cap]"
+    return ";".join(parts), last
 
 
 def _painter(request: ClipRequest, look: Look, size: tuple[int, int], seed: int) -> Painter:
@@ -87,29 +106,39 @@ def _painter(request: ClipRequest, look: Look, size: tuple[int, int], seed: int)
 
 
 def render_shot(request: ClipRequest, out_path: Path, *, size: tuple[int, int] = (1080, 1920), fps: int = 30,
-                preset: str = "ultrafast", crf: int = 16) -> ClipResult:
+                preset: str = "ultrafast", crf: int = 16, captions: list[WordTiming] | None = None,
+                platform: str | None = None) -> ClipResult:
     """Render one shot to ``out_path`` (MP4, H.264 yuv420p BT.709, no audio).
 
-    Deterministic: the same request, size and fps give the same frames. ``preset``
-    and ``crf`` are x264's; this clip is an intermediate that assembly re-encodes,
-    so it favours speed at a quality high enough not to show through.
+    Deterministic: the same request, size and fps give the same frames. Without
+    ``captions`` the clip is an intermediate (x264 ``preset``/``crf``, favouring speed)
+    that assembly re-encodes. With ``captions`` (word timings on the shot's timeline,
+    ``platform`` choosing the safe zone) they are burned in and the clip is encoded
+    with the final settings and tagged, so assembly stream-copies it.
     """
     w, h = (size[0] // 2) * 2, (size[1] // 2) * 2
     seed = shot_seed(request, (w, h), fps)
     look = choose_look(request.prompt, request.on_screen_text, seed=request.seed + seed % 997)
     painter = _painter(request, look, (w, h), seed)
-    n_frames = max(1, round(request.seconds * fps))
+    n_frames = frame_count(request.seconds, fps)
     out_path = Path(out_path)
-    with tempfile.TemporaryDirectory(prefix="shot-", dir=out_path.parent if out_path.parent.exists() else None) as tmp:
-        layers = _text_layers(request.on_screen_text, look, (w, h), Path(tmp)) if request.on_screen_text.strip() else []
-        graph, last = _filter_graph((w, h), layers)
+    with tempfile.TemporaryDirectory(prefix="reelcrew-shot-") as tmp:  # plain path: the ass filter needs one
+        folder = Path(tmp)
+        layers = _text_layers(request.on_screen_text, look, (w, h), folder) if request.on_screen_text.strip() else []
+        ass, encode = None, x264_args(preset, crf)
+        if captions is not None:
+            ass, text = folder / "captions.ass", shot_ass(captions, w, h, platform)
+            ass.write_text(text, encoding="utf-8")
+            shutil.copy(FONT_PATH, folder / FONT_PATH.name)
+            encode = [*x264_args(FINAL_PRESET, FINAL_CRF),
+                      "-metadata", f"comment={final_tag(captions_fingerprint(text), fps=fps)}"]
+        graph, last = _filter_graph((w, h), layers, ass)
         inputs: list[str] = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{painter.w}x{painter.h}",
                              "-r", str(fps), "-i", "pipe:0"]
         for path, _, _ in layers:
-            inputs += ["-loop", "1", "-framerate", str(fps), "-i", str(path)]
+            inputs += ["-framerate", str(fps), "-i", str(path)]
         with atomic_path(out_path) as tmp_out:
-            args = [*inputs, "-filter_complex", graph, "-map", last, "-frames:v", str(n_frames),
-                    "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p", *X264_COLOR,
+            args = [*inputs, "-filter_complex", graph, "-map", last, "-frames:v", str(n_frames), *encode,
                     "-r", str(fps), "-movflags", "+faststart", "-an", "-y", str(tmp_out)]
             with FrameSink(args, what=f"rendering {request.item}") as sink:
                 for i in range(n_frames):

