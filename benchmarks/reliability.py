@@ -1,0 +1,193 @@
+"""Reliability benchmark: complete productions (research to publish) under injected faults,
+with ReelCrew's coordination off and on. Reproduces the coordination-gap table.
+
+Every production is a real crew run (agents, flow, run store, ledger, Chroma, Piper,
+ffmpeg, the outbox) rendered small (CREW_RENDER_SCALE) with clips from the Runway
+simulator served on 127.0.0.1, so paid calls and wasted spend are real ledger figures.
+
+Faults (reelcrew/faults.py) hit each of the six steps (research, script, generate,
+assemble, qa, publish) at the given per-step rate; the generate step's rate is spread
+over its provider calls so the step as a whole fails at that rate. A fault is a
+transient error (70%), a malformed result (20%: a truncated clip or a corrupted step
+result) or a crash (10%: an uncatchable exception that unwinds the process's work).
+
+coordination off: each step tried once: no tool retries, no provider retries or
+fallbacks, no QA rework, and a crashed run is not resumed.
+coordination on: ReelCrew as shipped, and a crashed run is resumed (`crew resume`).
+
+    python benchmarks/reliability.py            # 40 productions per rate and mode
+    python benchmarks/reliability.py --quick    # CI-sized: 4 per rate and mode
+
+The last line is one JSON list with an object per rate and mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+RATES = (0.03, 0.10, 0.30)
+STEPS = "research+script+generate+assemble+qa+publish"
+CHANNEL = """name: bench
+niche: personal finance explained simply
+platforms: [outbox]
+trends:
+  - {kind: youtube, path: youtube_most_popular.json}
+  - {kind: reddit, path: reddit_personalfinance_top.json}
+providers: {clips: [runway], voice: [piper], max_attempts_per_provider: 3}
+budgets: {daily_usd: 100000, per_video_usd: 1000}
+monetization: {affiliate_links: []}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve_runway(port: int) -> None:
+    import uvicorn
+
+    from reelcrew.simulators.vendors import SIMULATORS
+
+    app = SIMULATORS["runway"](api_key="sim-key", seed=0, rate=0.0, latency_s=0.05)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    threading.Thread(target=server.run, daemon=True).start()
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("the Runway simulator did not start")
+
+
+async def _production(i: int, rate: float, coordination: bool, seed: int) -> dict:
+    from reelcrew.crew import resume_run, start_run
+    from reelcrew.faults import InjectedCrash
+    from reelcrew.settings import get_settings
+    from reelcrew.tools.store import open_store
+
+    os.environ["CREW_FAULTS"] = (f"rate={rate},seed={seed * 1000 + i},kill=0.1,malformed=0.2,"
+                                 f"kill_mode=exception,steps={STEPS},gen_calls=12")
+    os.environ["CREW_COORDINATION"] = "1" if coordination else "0"
+    settings = get_settings(fresh=True)
+    store = open_store(settings)
+    before = {r.run_id for r in store.list_runs()}
+    crashes = resumes = 0
+    run_id = None
+    for attempt in range(6):
+        try:
+            if run_id is None:
+                await start_run("bench", yes=True, new=True, settings=settings)
+            else:
+                resumes += 1
+                await resume_run(run_id, yes=True, settings=settings)
+        except InjectedCrash:
+            crashes += 1
+        except Exception as exc:  # an unexpected error is a failed production, and is reported
+            print(f"  production {i}: {type(exc).__name__}: {str(exc)[:160]}", file=sys.stderr)
+        runs = [r for r in store.list_runs() if r.run_id not in before]
+        run_id = runs[0].run_id if runs else None
+        run = store.get_run(run_id) if run_id else None
+        if run is None or run.finished or not coordination:
+            break
+        if store.pending_gate(run_id) is not None and store.pending_gate(run_id).gate in ("escalation", "budget"):
+            break
+    run = store.get_run(run_id) if run_id else None
+    return {"published": bool(run and run.status == "published"), "crashes": crashes, "resumes": resumes,
+            "lost": bool(run is None or (not run.finished and crashes and not coordination) or
+                         (coordination and run is not None and not run.finished
+                          and store.pending_gate(run.run_id) is None))}
+
+
+def _money(home: Path) -> tuple[int, float, float]:
+    import sqlite3
+
+    with sqlite3.connect(home / "runs.sqlite3") as c:
+        rows = c.execute("SELECT COALESCE(usd_actual, usd_estimate), used FROM ledger "
+                         "WHERE status='settled' AND COALESCE(usd_actual, usd_estimate) > 0").fetchall()
+    paid = sum(r[0] for r in rows)
+    wasted = sum(r[0] for r in rows if not r[1])
+    return len(rows), paid, wasted
+
+
+def _duplicates(home: Path) -> int:
+    """Posts of the same video (same sha256) beyond the first, counted in the outbox itself."""
+    seen: dict[str, int] = {}
+    for meta in (home / "outbox").glob("*/*/metadata.json"):
+        sha = json.loads(meta.read_text()).get("sha256", meta.parent.name)
+        seen[sha] = seen.get(sha, 0) + 1
+    return sum(n - 1 for n in seen.values())
+
+
+async def _cell(rate: float, coordination: bool, n: int, seed: int, root: Path) -> dict:
+    home = root / f"rate{rate}-{'on' if coordination else 'off'}"
+    (home / "channels").mkdir(parents=True)
+    (home / "channels" / "bench.yaml").write_text(CHANNEL)
+    os.environ["CREW_HOME"] = str(home)
+    os.environ["CREW_CONVERSATIONS_DIR"] = str(home / "conversations")
+    results = []
+    for i in range(n):
+        results.append(await _production(i, rate, coordination, seed))
+    published = sum(r["published"] for r in results)
+    calls, paid, wasted = _money(home)
+    return {
+        "fault_rate": rate,
+        "coordination": "on" if coordination else "off",
+        "success_rate": round(published / n, 4),
+        "paid_calls_per_video": round(calls / published, 3) if published else None,
+        "wasted_share": round(wasted / paid, 4) if paid else 0.0,
+        "duplicate_posts": _duplicates(home),
+        "lost_runs": sum(r["lost"] for r in results),
+        "resumed_after_kill": sum(1 for r in results if r["resumes"]),
+        "productions": n,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="CI-sized: 4 productions per rate and mode")
+    parser.add_argument("-n", type=int, default=None, help="productions per rate and mode (default 40)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    n = args.n or (4 if args.quick else 40)
+
+    port = _free_port()
+    os.environ.update({"RUNWAY_API_BASE": f"http://127.0.0.1:{port}", "RUNWAYML_API_SECRET": "sim-key",
+                       "CREW_RENDER_SCALE": "0.1", "CREW_PROVIDER_POLL_S": "0.05"})
+    _serve_runway(port)
+    rows = []
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="reelcrew-reliability-") as tmp:
+        for rate in RATES:
+            for coordination in (False, True):
+                row = asyncio.run(_cell(rate, coordination, n, args.seed, Path(tmp)))
+                rows.append(row)
+                print(f"  rate {rate:.2f} coordination {row['coordination']}: {row['success_rate']:.1%} published",
+                      file=sys.stderr, flush=True)
+    theory = {r: (1 - r) ** 6 for r in RATES}
+    print(f"\nReliability: {n} productions per cell, 6 steps each, seed {args.seed}, "
+          f"{time.time() - started:.0f} s in all")
+    print(f"{'fault rate':>10} {'mode':>4} {'success':>8} {'(1-p)^6':>8} {'paid/video':>10} {'wasted':>7} "
+          f"{'dup posts':>9} {'lost':>5} {'resumed':>7}")
+    for r in rows:
+        paid = f"{r['paid_calls_per_video']:.2f}" if r["paid_calls_per_video"] is not None else "-"
+        print(f"{r['fault_rate']:>10.2f} {r['coordination']:>4} {r['success_rate']:>8.1%} "
+              f"{theory[r['fault_rate']]:>8.1%} {paid:>10} {r['wasted_share']:>7.2%} {r['duplicate_posts']:>9} "
+              f"{r['lost_runs']:>5} {r['resumed_after_kill']:>7}")
+    print(json.dumps([{k: r[k] for k in ("fault_rate", "coordination", "success_rate", "paid_calls_per_video",
+                                         "wasted_share", "duplicate_posts", "lost_runs")} for r in rows]))
+
+
+if __name__ == "__main__":
+    main()
