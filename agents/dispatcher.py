@@ -34,11 +34,15 @@ def approved_script(ctx: RunContext) -> tuple[int, Script] | None:
     return version, Script.model_validate(data["script"])
 
 
-def _requests(ctx: RunContext, script: Script, seconds: list[float], seed: int) -> list[ClipRequest]:
+def _requests(ctx: RunContext, script: Script, seconds: list[float], seed: int,
+              voices: list | None = None) -> list[ClipRequest]:
+    # with the voices, each request carries its shot's word timings: the local renderer burns the captions
+    # in with the final encode's settings, so assembly joins its clips without encoding them again
+    words = [v.words for v in voices] if voices is not None else [None] * len(script.shots)
     return [
         ClipRequest(prompt=s.visual_prompt, seconds=round(sec, 2), aspect=ctx.channel.aspect,
-                    on_screen_text=s.on_screen_text, seed=seed, item=f"shot-{s.index}")
-        for s, sec in zip(script.shots, seconds)
+                    on_screen_text=s.on_screen_text, seed=seed, item=f"shot-{s.index}", captions=w)
+        for s, sec, w in zip(script.shots, seconds, words)
     ]
 
 
@@ -188,7 +192,7 @@ async def _produce(ctx: RunContext, version: int, script: Script, fixes: list[st
                        voice_pad_s=VOICE_PAD_S)
     voices = await dispatch_voice([s.narration for s in script.shots], chain=voice_chain, **common)
     seconds = [max(s.seconds, v.duration_s + VOICE_PAD_S) for s, v in zip(script.shots, voices)]
-    outcome = await dispatch_clips(_requests(ctx, script, seconds, seed), chain=clip_chain, **common)
+    outcome = await dispatch_clips(_requests(ctx, script, seconds, seed, voices), chain=clip_chain, **common)
     if outcome.needs_new_prompt:
         shots = [i + 1 for i in outcome.needs_new_prompt]
         ctx.put("video", {"ok": False, "script_version": version, "needs_new_prompt": shots,
