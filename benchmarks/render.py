@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
 import sys
 import tempfile
 import threading
@@ -58,6 +59,13 @@ def script(seconds_each: float) -> Script:
              for i, (n, t, p) in enumerate(SHOTS, 1)]
     return Script(topic_id="bench", title="Save your first $1,000 on autopilot", hook=shots[0].narration,
                   shots=shots, call_to_action="Follow for more")
+
+
+def cpu_s() -> float:
+    """CPU seconds (user + system) of this process and its finished children: less sensitive than
+    wall time to other work on a shared machine, so it is printed beside the wall-clock ratio."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 class TreeMemory:
@@ -139,14 +147,19 @@ def main() -> None:
     print(f"piper patched model {'cached' if any(cache.glob('*-aligned.onnx')) else 'not cached yet (made in this run)'}")
     with tempfile.TemporaryDirectory(prefix="reelcrew-bench-") as tmp, TreeMemory() as memory:
         folder = Path(tmp)
+        c0 = cpu_s()
         render_s, duration, size = asyncio.run(end_to_end(folder, scale, s, narrations, not args.reencode))
+        c1 = cpu_s()
         floor_s = floor(folder, size, duration)
+        c2 = cpu_s()
     ratio = render_s / floor_s
     print(f"end to end: {render_s:.1f} s for {duration:.1f} s of {size[0]}x{size[1]} video "
           f"({'shots re-encoded by assembly' if args.reencode else 'captions burned in by the renderer, one encode'})")
     print(f"encode-only floor (same frames, libx264 {FINAL_PRESET} crf {FINAL_CRF} = the product's final encode, "
           f"testsrc2): {floor_s:.1f} s")
     print(f"ratio: {ratio:.2f}x   peak RSS (process tree, sampled): {memory.peak_mb:.0f} MB")
+    print(f"CPU time: end to end {c1 - c0:.1f} s, floor {c2 - c1:.1f} s, ratio {(c1 - c0) / (c2 - c1):.2f}x "
+          f"(load average now {psutil.getloadavg()[0]:.1f} on {psutil.cpu_count()} cores)")
     print(json.dumps({"render_s": round(render_s, 2), "floor_s": round(floor_s, 2), "ratio": round(ratio, 2),
                       "peak_rss_mb": memory.peak_mb}))
 

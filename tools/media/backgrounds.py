@@ -46,7 +46,7 @@ class Painter:
 
     def glow(self, frame: np.ndarray, t: float, strength: float = 1.0) -> None:
         """Soft coloured blobs on Lissajous paths. Each blob is separable (a column times a
-        row Gaussian), so all four are one small matrix product: (h x 4) @ (4 x w*3)."""
+        row Gaussian), so all four are one small product: (h x 4) times (4 x w*3)."""
         colours = [self.look.palette[2], self.look.palette[1], self.look.palette[3], self.look.palette[2]]
         ymax = float(self.y[-1])
         cols = np.empty((self.h, len(self.blobs)), dtype=np.float32)
@@ -56,7 +56,8 @@ class Painter:
             cy = ymax * (0.5 + b["ay"] * math.sin(b["wy"] * t + b["py"]))
             cols[:, i] = np.exp(-(((self.y - cy) / b["rad"]) ** 2))
             rows[i] = np.exp(-(((self.x - cx) / b["rad"]) ** 2))[:, None] * (_rgb(colour) * b["k"] * strength)
-        frame += (cols @ rows.reshape(len(self.blobs), -1)).reshape(self.h, self.w, 3)
+        # einsum's own loop, not BLAS: a threaded BLAS spin-waits against the encoder for the two cores
+        frame += np.einsum("hb,bw->hw", cols, rows.reshape(len(self.blobs), -1), optimize=False).reshape(self.h, self.w, 3)
 
     def layer(self, frame: np.ndarray, t: float) -> None:
         self.glow(frame, t)
