@@ -8,8 +8,8 @@ simulator served on 127.0.0.1, so paid calls and wasted spend are real ledger fi
 Faults (reelcrew/faults.py) hit each of the six steps (research, script, generate,
 assemble, qa, publish) at the given per-step rate; the generate step's rate is spread
 over its provider calls so the step as a whole fails at that rate. A fault is a
-transient error (70%), a malformed result (20%: a truncated clip or a corrupted step
-result) or a crash (10%: an uncatchable exception that unwinds the process's work).
+transient error (70%), a malformed result (20%: a truncated clip, or a step result that
+fails its checks) or a crash (10%: SIGKILL of the crew's process at that point).
 
 coordination off: each step tried once: no tool retries, no provider retries or
 fallbacks, no QA rework, and a crashed run is not resumed.
@@ -24,10 +24,11 @@ The last line is one JSON list with an object per rate and mode.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -71,43 +72,53 @@ def _serve_runway(port: int) -> None:
     raise RuntimeError("the Runway simulator did not start")
 
 
-async def _production(i: int, rate: float, coordination: bool, seed: int) -> dict:
-    from reelcrew.crew import resume_run, start_run
-    from reelcrew.faults import InjectedCrash
-    from reelcrew.settings import get_settings
-    from reelcrew.tools.store import open_store
+def _production(i: int, rate: float, coordination: bool, seed: int, home: Path) -> dict:
+    """One production in its own processes: `crew start --new`, and after a SIGKILL (coordination on)
+    `crew resume RUN_ID`, as an operator or a cron job would."""
+    env = {**os.environ,
+           "CREW_FAULTS": f"rate={rate},seed={seed * 1000 + i},kill=0.1,malformed=0.2,steps={STEPS},gen_calls=12",
+           "CREW_COORDINATION": "1" if coordination else "0"}
+    before = set(_runs(home))
+    kills = resumes = 0
+    cmd = [sys.executable, "-m", "reelcrew", "start", "--yes", "--quiet", "--new", "--channel", "bench"]
+    for _ in range(8):
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+        if "Traceback" in proc.stderr:
+            print(f"  production {i}: {proc.stderr[-400:]}", file=sys.stderr)
+        new = [r for r in _runs(home) if r not in before]
+        if proc.returncode != -signal.SIGKILL:
+            break
+        kills += 1
+        if not coordination or not new:
+            break  # coordination off: a crashed run is not resumed
+        resumes += 1
+        cmd = [sys.executable, "-m", "reelcrew", "resume", new[0], "--yes", "--quiet"]
+    runs = _runs(home)
+    new = [r for r in runs if r not in before]
+    status = runs[new[0]] if new else None
+    if status != "published":
+        print(f"    production {i} ({'on' if coordination else 'off'}, rate {rate}): {status or 'no run'} after "
+              f"{kills} kill(s); {_why(home, new[0]) if new else proc.stderr[-300:]}", file=sys.stderr)
+    return {"published": status == "published", "kills": kills, "resumes": resumes,
+            "lost": status is None or (status == "running" and coordination)}
 
-    os.environ["CREW_FAULTS"] = (f"rate={rate},seed={seed * 1000 + i},kill=0.1,malformed=0.2,"
-                                 f"kill_mode=exception,steps={STEPS},gen_calls=12")
-    os.environ["CREW_COORDINATION"] = "1" if coordination else "0"
-    settings = get_settings(fresh=True)
-    store = open_store(settings)
-    before = {r.run_id for r in store.list_runs()}
-    crashes = resumes = 0
-    run_id = None
-    for attempt in range(6):
-        try:
-            if run_id is None:
-                await start_run("bench", yes=True, new=True, settings=settings)
-            else:
-                resumes += 1
-                await resume_run(run_id, yes=True, settings=settings)
-        except InjectedCrash:
-            crashes += 1
-        except Exception as exc:  # an unexpected error is a failed production, and is reported
-            print(f"  production {i}: {type(exc).__name__}: {str(exc)[:160]}", file=sys.stderr)
-        runs = [r for r in store.list_runs() if r.run_id not in before]
-        run_id = runs[0].run_id if runs else None
-        run = store.get_run(run_id) if run_id else None
-        if run is None or run.finished or not coordination:
-            break
-        if store.pending_gate(run_id) is not None and store.pending_gate(run_id).gate in ("escalation", "budget"):
-            break
-    run = store.get_run(run_id) if run_id else None
-    return {"published": bool(run and run.status == "published"), "crashes": crashes, "resumes": resumes,
-            "lost": bool(run is None or (not run.finished and crashes and not coordination) or
-                         (coordination and run is not None and not run.finished
-                          and store.pending_gate(run.run_id) is None))}
+
+def _why(home: Path, run_id: str) -> str:
+    import sqlite3
+
+    with sqlite3.connect(home / "runs.sqlite3") as c:
+        error = c.execute("SELECT error, stage FROM runs WHERE run_id=?", (run_id,)).fetchone()
+        gate = c.execute("SELECT gate, summary FROM gates WHERE run_id=? AND status='pending'", (run_id,)).fetchone()
+    return f"stage {error[1]}, error {error[0]!r}" + (f", waiting at {gate[0]} gate: {gate[1][:160]}" if gate else "")
+
+
+def _runs(home: Path) -> dict[str, str]:
+    import sqlite3
+
+    if not (home / "runs.sqlite3").exists():
+        return {}
+    with sqlite3.connect(home / "runs.sqlite3") as c:
+        return dict(c.execute("SELECT run_id, status FROM runs ORDER BY created_at DESC").fetchall())
 
 
 def _money(home: Path) -> tuple[int, float, float]:
@@ -130,15 +141,13 @@ def _duplicates(home: Path) -> int:
     return sum(n - 1 for n in seen.values())
 
 
-async def _cell(rate: float, coordination: bool, n: int, seed: int, root: Path) -> dict:
+def _cell(rate: float, coordination: bool, n: int, seed: int, root: Path) -> dict:
     home = root / f"rate{rate}-{'on' if coordination else 'off'}"
     (home / "channels").mkdir(parents=True)
     (home / "channels" / "bench.yaml").write_text(CHANNEL)
     os.environ["CREW_HOME"] = str(home)
     os.environ["CREW_CONVERSATIONS_DIR"] = str(home / "conversations")
-    results = []
-    for i in range(n):
-        results.append(await _production(i, rate, coordination, seed))
+    results = [_production(i, rate, coordination, seed, home) for i in range(n)]
     published = sum(r["published"] for r in results)
     calls, paid, wasted = _money(home)
     return {
@@ -150,6 +159,7 @@ async def _cell(rate: float, coordination: bool, n: int, seed: int, root: Path) 
         "duplicate_posts": _duplicates(home),
         "lost_runs": sum(r["lost"] for r in results),
         "resumed_after_kill": sum(1 for r in results if r["resumes"]),
+        "killed": sum(1 for r in results if r["kills"]),
         "productions": n,
     }
 
@@ -159,6 +169,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="CI-sized: 4 productions per rate and mode")
     parser.add_argument("-n", type=int, default=None, help="productions per rate and mode (default 40)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, default=None, help="keep every production's CREW_HOME under this folder")
     args = parser.parse_args()
     n = args.n or (4 if args.quick else 40)
 
@@ -169,9 +180,12 @@ def main() -> None:
     rows = []
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="reelcrew-reliability-") as tmp:
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = str(args.keep)
         for rate in RATES:
             for coordination in (False, True):
-                row = asyncio.run(_cell(rate, coordination, n, args.seed, Path(tmp)))
+                row = _cell(rate, coordination, n, args.seed, Path(tmp))
                 rows.append(row)
                 print(f"  rate {rate:.2f} coordination {row['coordination']}: {row['success_rate']:.1%} published",
                       file=sys.stderr, flush=True)

@@ -160,7 +160,7 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
         final = next_step(store, run_id, cfg, coordination=settings.coordination)
         if final.stage == "published" and run.status != "published":
             store.update_run(run_id, status="published", stage="published")
-        elif run.status in ("running",) and not final.terminal:
+        else:
             store.update_run(run_id, stage=final.stage)
         run = store.get_run(run_id)
         transcript.status, transcript.video_path = run.status, run.video_path

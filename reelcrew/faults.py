@@ -4,10 +4,8 @@ Example: ``CREW_FAULTS="rate=0.1,seed=7,kill=0.2,malformed=0.3,latency=0.05"``
 
 - ``rate``: probability that a fault point fails (each step's attempt, each provider
   call and each HTTP request to a vendor or platform is one fault point);
-- ``kill``: share of failures that kill the process at that point (``kill_mode=sigkill``,
-  the default, sends SIGKILL to this process; ``kill_mode=exception`` raises
-  ``InjectedCrash``, a BaseException nothing in ReelCrew catches, for in-process
-  benchmarks);
+- ``kill``: share of failures that kill the process at that point with SIGKILL (no
+  cleanup, no flush: the harshest crash there is);
 - ``malformed``: share of failures that corrupt a result instead of raising (a
   truncated clip, a garbled HTTP body), so validation has to catch it;
 - ``latency``: seconds added at every fault point;
@@ -45,10 +43,6 @@ class InjectedFault(Exception):
         self.point = point
 
 
-class InjectedCrash(BaseException):
-    """A simulated kill (kill_mode=exception): unwinds everything, like a crash would."""
-
-
 @dataclass(frozen=True)
 class FaultPlan:
     rate: float = 0.0
@@ -57,7 +51,6 @@ class FaultPlan:
     malformed: float = 0.0
     latency: float = 0.0
     steps: frozenset[str] = frozenset(STEPS) | {"http"}
-    kill_mode: str = "sigkill"
     gen_calls: int = 1
 
     @classmethod
@@ -74,16 +67,12 @@ class FaultPlan:
                     values[key] = int(value)
                 elif key == "steps":
                     values[key] = frozenset(v for v in value.split("+") if v)
-                elif key == "kill_mode":
-                    if value not in ("sigkill", "exception"):
-                        raise ValueError(value)
-                    values[key] = value
                 else:
                     raise KeyError(key)
             except (KeyError, ValueError):
                 raise ConfigError(f"CREW_FAULTS: cannot read {part!r}",
                                   hint="use e.g. rate=0.1,seed=7,kill=0.2,malformed=0.3,latency=0.05,"
-                                       "steps=generate+publish,kill_mode=sigkill") from None
+                                       "steps=generate+publish,gen_calls=12") from None
         plan = cls(**values)
         if not (0 <= plan.rate <= 1 and 0 <= plan.kill <= 1 and 0 <= plan.malformed <= 1):
             raise ConfigError("CREW_FAULTS: rate, kill and malformed are probabilities between 0 and 1")
@@ -125,9 +114,7 @@ class FaultInjector:
             return None
         if kind < self.plan.kill:
             self.injected.append((name, "kill"))
-            if self.plan.kill_mode == "sigkill":
-                os.kill(os.getpid(), signal.SIGKILL)
-            raise InjectedCrash(f"injected crash at {name}")
+            os.kill(os.getpid(), signal.SIGKILL)
         if kind < self.plan.kill + self.plan.malformed:
             self.injected.append((name, "malformed"))
             return "malformed"
