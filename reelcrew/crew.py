@@ -71,6 +71,9 @@ async def start_run(channel: str = "demo", *, platforms: list[str] | None = None
     if not new:
         unfinished = store.list_runs(channel=cfg.name, unfinished=True)
         if unfinished:
+            (progress or NullProgress()).note(
+                f"crew: continuing the unfinished run {unfinished[0].run_id} (stopped at {unfinished[0].stage}); "
+                f"use --new to start another")
             return await resume_run(unfinished[0].run_id, approver=approver, yes=yes, settings=settings,
                                     progress=progress, platforms=platforms)
     chosen = _platforms(cfg, platforms)
