@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
+import time
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +68,19 @@ def ensure_schema(store: RunStore) -> None:
     _ensured.add(key)
 
 
+def _alive(pid: int, holder_host: str, this_host: str) -> bool:
+    """Is the lease holder still running? (A holder on another host is assumed alive.)"""
+    if holder_host != this_host:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def idempotency_key(video_sha256: str, platform: str, account: str) -> str:
     """Content-derived key: the same video to the same account on the same platform is one post."""
     return hashlib.sha256(f"{video_sha256}\x1f{platform}\x1f{account}".encode()).hexdigest()
@@ -111,6 +127,30 @@ class UploadJournal:
     def state(self) -> dict[str, Any]:
         row = self.row()
         return row.state if row else {}
+
+    # -- one process at a time ----------------------------------------------
+    def acquire(self, *, wait_s: float = 30.0) -> int | None:
+        """Take this upload's lease; returns None when it is taken, or the pid of the live process holding it.
+
+        A lease held by a process that is gone (crashed, killed) is taken over at once,
+        so resuming after a crash never waits; two live processes never upload the
+        same video at the same time.
+        """
+        host, deadline = socket.gethostname(), time.monotonic() + wait_s
+        while True:
+            with self.store.connect() as c:  # BEGIN IMMEDIATE: the check and the claim are one step
+                held = c.execute("SELECT pid, host FROM upload_leases WHERE idempotency_key=?", (self.key,)).fetchone()
+                if held is None or held["pid"] == os.getpid() or not _alive(held["pid"], held["host"], host):
+                    c.execute("INSERT OR REPLACE INTO upload_leases(idempotency_key, pid, host, taken_at) "
+                              "VALUES (?,?,?,?)", (self.key, os.getpid(), host, now_iso()))
+                    return None
+            if time.monotonic() >= deadline:
+                return int(held["pid"])
+            time.sleep(0.5)
+
+    def release(self) -> None:
+        with self.store.connect() as c:
+            c.execute("DELETE FROM upload_leases WHERE idempotency_key=? AND pid=?", (self.key, os.getpid()))
 
     # -- writing ----------------------------------------------------------
     def record_intent(self, *, run_id: str, platform: str, account: str, video_sha256: str) -> UploadRow:

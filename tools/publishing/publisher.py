@@ -137,6 +137,9 @@ def publish(
     return results
 
 
+LEASE_WAIT_S = 30.0  # how long a second process waits for the first to finish the same upload
+
+
 def _result(platform: str, key: str, row: UploadRow | None = None, **fields: Any) -> UploadResult:
     base: dict[str, Any] = {}
     if row is not None:
@@ -158,6 +161,23 @@ def _publish_one(request: PublishRequest, platform: str, adapter: PlatformAdapte
         at = at.replace(tzinfo=timezone.utc)
     if row and row.status in ("deferred", "scheduled") and row.scheduled_at and row.scheduled_at > now + ON_TIME:
         return _result(platform, key, row, status=row.status, reused=True)
+    holder = journal.acquire(wait_s=LEASE_WAIT_S)
+    if holder is not None:
+        detail = f"another ReelCrew process (pid {holder}) is publishing this video to {platform} right now; nothing sent"
+        return _result(platform, key, row, status="processing", detail=detail)
+    try:
+        return _upload_with_lease(request, platform, adapter, account, metadata, at, journal, key,
+                                  store=store, channel=channel, progress=progress, now=now)
+    finally:
+        journal.release()
+
+
+def _upload_with_lease(request: PublishRequest, platform: str, adapter: PlatformAdapter, account: str,
+                       metadata: VideoMetadata, at: datetime | None, journal: UploadJournal, key: str, *,
+                       store: RunStore, channel: ChannelConfig, progress: Progress, now: datetime) -> UploadResult:
+    row = journal.row()
+    if row and row.status in ("published", "scheduled") and (row.platform_id or row.url):
+        return _result(platform, key, row, status=row.status, reused=True)  # the other process finished it
     row = journal.record_intent(run_id=request.run_id, platform=platform, account=account,
                                 video_sha256=request.video_sha256)
     journal.save_request(request.model_copy(update={"metadata": metadata}))

@@ -155,4 +155,41 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ),
 ]
 
+MIGRATIONS.append((
+    5,
+    "publishing: resumable sessions, quota events, video fingerprints, and upload leases between processes",
+    """
+    CREATE TABLE IF NOT EXISTS publish_sessions (
+        idempotency_key TEXT PRIMARY KEY,
+        state TEXT NOT NULL DEFAULT '{}',
+        request TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS quota_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        platform TEXT NOT NULL,
+        account TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        units INTEGER NOT NULL DEFAULT 1,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS quota_events_lookup ON quota_events(platform, account, kind, at);
+    CREATE TABLE IF NOT EXISTS video_fingerprints (
+        channel TEXT NOT NULL,
+        video_sha256 TEXT NOT NULL,
+        run_id TEXT,
+        frame_hashes TEXT NOT NULL,
+        script_text TEXT NOT NULL DEFAULT '',
+        published_at TEXT NOT NULL,
+        PRIMARY KEY (channel, video_sha256)
+    );
+    CREATE TABLE upload_leases (
+        idempotency_key TEXT PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        taken_at TEXT NOT NULL
+    );
+    """,
+))
+
 LATEST = MIGRATIONS[-1][0]
