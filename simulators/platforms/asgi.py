@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from reelcrew.simulators.wire import read_http
+
 import asyncio
 import json
 import random
@@ -98,21 +100,10 @@ class SimulatorApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],
                        send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        read = await read_http(scope, receive, send)
+        if read is None:
+            return
+        headers, body = read
         host = headers.get("host") or "%s:%s" % tuple(scope.get("server") or ("127.0.0.1", 80))
         request = Request(
             method=scope["method"].upper(), path=scope["path"],

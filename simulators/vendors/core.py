@@ -8,6 +8,8 @@ rate, or forced one by one (``sim.faults.force("rate_limit")``) so tests are exa
 
 from __future__ import annotations
 
+from reelcrew.simulators.wire import read_http
+
 import hashlib
 import json
 import random
@@ -98,21 +100,10 @@ class AsgiApp:
             self.calls[what] += 1
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                msg = await receive()
-                if msg["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif msg["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = b""
-        while True:
-            msg = await receive()
-            body += msg.get("body", b"")
-            if not msg.get("more_body"):
-                break
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        read = await read_http(scope, receive, send)
+        if read is None:
+            return
+        headers, body = read
         query = {k: v[-1] for k, v in parse_qs(scope.get("query_string", b"").decode()).items()}
         origin = f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}"
         req = Request(scope["method"], scope["path"], query, headers, body, origin)
