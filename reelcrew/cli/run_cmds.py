@@ -31,10 +31,11 @@ def _finish(outcome: RunOutcome) -> None:
     colour = {"published": "green", "awaiting_approval": "yellow"}.get(outcome.status, "red")
     console.print(f"[bold {colour}]{outcome.status}[/] run {outcome.run_id}: {outcome.message}")
     if outcome.video_path:
-        console.print(f"video: {outcome.video_path}")
+        console.print(f"video: {outcome.video_path}", soft_wrap=True)
     for u in outcome.uploads:
-        console.print(f"  {u['platform']}: {u['status']} {u.get('url') or u.get('platform_id') or ''}")
-    console.print(f"transcript: {outcome.transcript_path}")
+        where = u.get("url") or u.get("platform_id") or ""
+        console.print(f"  {u['platform']}: {u['status']} {where}", soft_wrap=True)
+    console.print(f"transcript: {outcome.transcript_path}", soft_wrap=True)
     if outcome.status in ("awaiting_approval", "escalated"):
         if not sys.stdin.isatty():
             console.print(f"no terminal to ask here: run `crew resume {outcome.run_id}` in a terminal to decide "
