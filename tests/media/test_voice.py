@@ -77,3 +77,15 @@ def test_voice_is_released_after_the_last_narration_and_reloads(tmp_path, monkey
     assert _model.cache_info().currsize == 0  # released once idle
     again = asyncio.run(provider.synthesize("One short line.", tmp_path / "b.wav"))
     assert [w.word for w in again.words] == [w.word for w in first.words]
+
+
+def test_local_renderer_frees_an_idle_voice_first(tmp_path, monkeypatch):
+    from reelcrew.tools.generation.base import ClipRequest
+    from reelcrew.tools.generation.local import LocalRenderer
+    from reelcrew.tools.media import voice as voice_mod
+
+    monkeypatch.setattr(voice_mod, "IDLE_RELEASE_S", 60.0)  # the timer must not be what frees it
+    asyncio.run(PiperVoice().synthesize("One short line.", tmp_path / "a.wav"))
+    assert _model.cache_info().currsize == 1
+    asyncio.run(LocalRenderer(scale=1 / 6).generate(ClipRequest(prompt="calm", seconds=0.5), tmp_path / "c.mp4"))
+    assert _model.cache_info().currsize == 0

@@ -16,6 +16,7 @@ from typing import Any
 from reelcrew.tools.generation.base import ClipRequest, ClipResult, FailureClass, ProviderError
 from reelcrew.tools.media.ffmpeg import MediaToolError
 from reelcrew.tools.media.render import render_shot
+from reelcrew.tools.media.voice import release_if_idle
 
 ASPECT_SIZES: dict[str, tuple[int, int]] = {"9:16": (1080, 1920), "16:9": (1920, 1080), "1:1": (1080, 1080)}
 RENDERER_VERSION = "local-2"  # bump when the same request would render different frames
@@ -60,6 +61,7 @@ class LocalRenderer:
 
     async def generate(self, request: ClipRequest, out_path: Path) -> ClipResult:
         size = size_for(request.aspect, self.scale)
+        release_if_idle()  # the offline voice's ~200 MB, before the encoder claims its ~400 MB
         try:
             return await asyncio.to_thread(render_shot, request, Path(out_path), size=size, fps=self.fps,
                                            captions=request.captions)

@@ -224,7 +224,7 @@ def assemble_video(script: Script, clips: list[ClipResult], voices: list[VoiceRe
         asses = [shot_ass(v.words, size[0], size[1], platform) for v in voices]
         segments = build_segments(clips, frames, asses, size, fps, work, preset=preset, crf=crf, on_seconds=on_seconds)
         with atomic_path(out_path) as tmp:
-            join(segments, work / "voice-mix.wav", tmp, total, work)
+            join(segments, work / "voice-mix.wav", tmp, sum(frames) / fps, work)  # exact: -t must not shave the last frame
             srt_tmp = write_srt(phrases, work / "captions.srt")
             _thumbnail(clips[0], script.title, size, work / "thumb.jpg", work)
             os.replace(srt_tmp, out_path.with_suffix(".srt"))

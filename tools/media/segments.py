@@ -38,7 +38,7 @@ def _encode(clip: ClipResult, frames: int, size: tuple[int, int], fps: int, ass:
     ass_path.write_text(ass, encoding="utf-8")
     seconds = frames / fps
     loop = ["-stream_loop", "-1"] if clip.seconds + 1e-3 < seconds else []  # hold the shot under a longer voice
-    graph = (f"trim=duration={seconds:.4f},setpts=PTS-STARTPTS,fps={fps},"
+    graph = (f"trim=duration={seconds:.4f},setpts=PTS-STARTPTS,fps={fps},setpts=N/FRAME_RATE/TB,"  # exact frame times
              f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1,format=yuv420p,"
              f"ass=filename={filter_path(ass_path)}:fontsdir={filter_path(out.parent)}")
     tag = final_tag(captions_fingerprint(ass), preset=preset, crf=crf, fps=fps)
@@ -87,7 +87,7 @@ def join(segments: list[Segment], audio: Path, out: Path, total_s: float, work: 
     listing = work / "segments.txt"
     listing.write_text("".join(f"file '{_quote(s.path)}'\n" for s in segments), encoding="utf-8")
     run_ffmpeg(["-f", "concat", "-safe", "0", "-i", listing, "-i", audio, "-map", "0:v", "-map", "1:a",
-                "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-t", f"{total_s:.3f}",
+                "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-t", f"{total_s:.6f}",
                 "-map_metadata", "-1", "-movflags", "+faststart", "-y", out], what=f"joining {out.name}")
 
 

@@ -264,11 +264,20 @@ class _Holder:
     def _release_if_idle(self) -> None:
         with self.lock:
             if self.users == 0:
-                release_model()
-                self.timer = None
+                if self.timer is not None:
+                    self.timer.cancel()
+                    self.timer = None
+                if _model.cache_info().currsize:
+                    release_model()
 
 
 _HOLDER = _Holder()
+
+
+def release_if_idle() -> None:
+    """Free the voice now unless a narration is being spoken: for work about to need the memory
+    (the local renderer's encoder) rather than waiting for the idle timer."""
+    _HOLDER._release_if_idle()
 
 
 def _synthesize_held(text: str, out_path: Path) -> VoiceResult:
