@@ -46,9 +46,21 @@ def gate_summary(ctx: RunContext, step: Step) -> str:
         return f"script v{version}: {quoted(s.get('title', ''), 80)}, {len(s.get('shots', []))} shots, " \
                f"estimated ${data.get('estimated_usd', 0):.2f}"
     if step.gate == "publish":
-        video = ctx.latest("video")
-        return f"video ready: {video[1].get('path') if video else '?'}"
+        version = int(step.subject.split(":v")[1])
+        video = ctx.store.artifact(ctx.run_id, "video", version) or {}
+        qa = next((q for q in _all(ctx, "qa_report") if q.get("video_version") == version), {})
+        policy = next((p for p in _all(ctx, "policy_report") if p.get("video_version") == version), {})
+        return (f"video v{version}: {video.get('duration_s', 0):.1f} s, {video.get('width')}x{video.get('height')}, "
+                f"cost ${video.get('cost_usd', 0):.2f}; passed {qa.get('checks', '?')} technical checks; "
+                f"synthetic-media flag {policy.get('contains_synthetic_media')}, commercial "
+                f"{policy.get('commercial_content')}, made for kids {policy.get('made_for_kids')}; "
+                f"to {', '.join(ctx.platforms)}")
     return step.reason
+
+
+def _all(ctx: RunContext, kind: str) -> list[dict]:
+    n = ctx.store.count_artifacts(ctx.run_id, kind)
+    return [ctx.store.artifact(ctx.run_id, kind, v) or {} for v in range(n, 0, -1)]
 
 
 def gate_request(ctx: RunContext) -> GateRequest | None:

@@ -96,6 +96,31 @@ async def resume_run(run_id: str, *, approver: Approver | None = None, yes: bool
     return await _drive(run_id, cfg, store, settings, chosen, approver, yes, progress or NullProgress(), fresh=False)
 
 
+def pending_request(run_id: str, settings: Settings | None = None) -> GateRequest | None:
+    """The gate a run waits at, with what the human needs to decide it (for asking outside the event loop)."""
+    settings = settings or get_settings()
+    store = open_store(settings)
+    run = store.get_run(run_id)
+    if run is None:
+        return None
+    ctx = _context(run_id, load_channel(run.channel, settings), store, settings, run.options.get("platforms") or [],
+                   NullProgress())
+    return gate_request(ctx)
+
+
+def answer_once(answer: GateAnswer) -> Approver:
+    """An approver that gives ``answer`` to the first gate it is asked and stops at the next."""
+    given: list[GateAnswer] = []
+
+    async def decide(request: GateRequest) -> GateAnswer | None:
+        if given:
+            return None
+        given.append(answer)
+        return answer
+
+    return decide
+
+
 def _platforms(cfg: ChannelConfig, override: list[str] | None) -> list[str]:
     known = ("outbox", "youtube", "tiktok", "instagram")
     chosen = [p.strip().lower() for p in (override or cfg.platforms) if p.strip()]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import sys
 
+import click
 import typer
 from rich.console import Console
 
@@ -63,19 +64,15 @@ def main(argv: list[str] | None = None) -> None:
     except CrewError as exc:
         err.print(f"[bold red]error:[/] {exc.render()}", highlight=False)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("[yellow]interrupted[/]: nothing was lost; `crew runs` lists unfinished runs, `crew resume RUN_ID` continues one.")
+    except (KeyboardInterrupt, typer.Abort, click.exceptions.Abort):
+        err.print("[yellow]interrupted[/]: nothing was lost; `crew runs --unfinished` lists unfinished runs, "
+                  "`crew resume RUN_ID` continues one.")
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("[yellow]aborted[/]")
-        sys.exit(130)
     except SystemExit:
         raise
     except Exception as exc:  # click usage errors and anything unexpected: one line, no traceback
-        import click
-
         if isinstance(exc, click.exceptions.ClickException):
             exc.show()
             sys.exit(exc.exit_code)

@@ -12,8 +12,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from reelcrew.cli.ui import RichProgress, console, terminal_approver
-from reelcrew.crew import RunOutcome, rerun_transcript, resume_run, start_run
+from reelcrew.cli.ui import RichProgress, ask_at_terminal, console
+from reelcrew.crew import RunOutcome, answer_once, pending_request, rerun_transcript, resume_run, start_run
 from reelcrew.settings import get_settings
 from reelcrew.tools.store import open_store
 from reelcrew.transcripts import load, turns
@@ -22,9 +22,21 @@ from reelcrew.transcripts import load, turns
 WAITING_EXIT_CODE = 4  # the run stopped at a gate and waits for a human
 
 
-def _approver():
-    """Ask at the terminal when there is one; without a terminal (cron, CI) stop at the gate instead."""
-    return terminal_approver if sys.stdin.isatty() else None
+def _drive(first, yes: bool, progress: RichProgress) -> RunOutcome:
+    """Run until a gate, ask the human at the terminal (outside the event loop, so Ctrl-C leaves the run
+    safely waiting at its gate), resume with the answer, and repeat. Without a terminal, stop at the gate."""
+    outcome = asyncio.run(first)
+    while outcome.status == "awaiting_approval" and sys.stdin.isatty():
+        request = pending_request(outcome.run_id)
+        if request is None:
+            break
+        progress.__exit__(None, None, None)
+        answer = ask_at_terminal(request)
+        if answer is None:
+            break
+        progress.__enter__()
+        outcome = asyncio.run(resume_run(outcome.run_id, approver=answer_once(answer), yes=yes, progress=progress))
+    return outcome
 
 
 def _finish(outcome: RunOutcome) -> None:
@@ -62,8 +74,8 @@ def start(
     answer q to stop, then `crew resume RUN_ID` continues where it stopped.
     """
     with RichProgress(quiet) as progress:
-        outcome = asyncio.run(start_run(channel, platforms=_split(platforms), approver=_approver(), yes=yes,
-                                        new=new, progress=progress))
+        outcome = _drive(start_run(channel, platforms=_split(platforms), yes=yes, new=new, progress=progress),
+                         yes, progress)
     _finish(outcome)
 
 
@@ -74,7 +86,7 @@ def resume(
 ) -> None:
     """Continue a run that stopped at a gate, was interrupted, or escalated."""
     with RichProgress(quiet) as progress:
-        outcome = asyncio.run(resume_run(run_id, approver=_approver(), yes=yes, progress=progress))
+        outcome = _drive(resume_run(run_id, yes=yes, progress=progress), yes, progress)
     _finish(outcome)
 
 

@@ -67,8 +67,8 @@ def show_script(script: Script, estimate: float | None) -> None:
     console.print(f"hook: [bold]{script.hook}[/]   total {script.total_seconds:.1f} s   estimated cost {cost}")
 
 
-async def terminal_approver(request: GateRequest) -> GateAnswer | None:
-    """Ask at the terminal. Returns None when the human stops here (the run waits for `crew resume`)."""
+def ask_at_terminal(request: GateRequest) -> GateAnswer | None:
+    """Ask at the terminal, outside any event loop (so Ctrl-C works). None: the human stops here."""
     console.print(Panel(f"[bold]{request.gate} gate[/] for run {request.run_id} ({request.subject})\n{request.summary}",
                         title="approval needed", border_style="yellow"))
     if request.script is not None:
