@@ -22,7 +22,9 @@ HOOKS = {
     "question": ("{bare}?", "{bare}? Nobody tells you this.", "Most people get {short} wrong."),
     "imperative": ("Want to {lower}? Here's how.", "You can {lower} this month.", "Most people never {lower}. You can."),
     "statement": ("{bare}. Here's why.", "Most people get {short} wrong.", "Nobody tells you this about {short}."),
+    "story": ("{story}: here's what happened.", "{story}. Would you try it?", "{story}: the honest result."),
 }
+STORY_OPENERS = ("i", "my", "we", "our")
 HOOK_WORDS = 11
 
 
@@ -48,14 +50,27 @@ def _hook(title: str, key: str, *, wants_question: bool, avoid: str = "") -> str
     """A hook under HOOK_WORDS words that opens a loop, varied by ``key`` (topic and revision)."""
     bare = title.rstrip(".!?")
     first = bare.split(" ", 1)[0].lower()
-    kind = "question" if first in QUESTION_WORDS else "imperative" if first in IMPERATIVES else "statement"
+    kind = ("question" if first in QUESTION_WORDS else "imperative" if first in IMPERATIVES
+            else "story" if first in STORY_OPENERS else "statement")
     lower = bare[0].lower() + bare[1:]
-    options = [t.format(bare=bare, lower=lower, short=short_phrase(title, 2)) for t in HOOKS[kind]]
+    options = [t.format(bare=bare, lower=lower, short=short_phrase(title, 2), story=_story(bare))
+               for t in HOOKS[kind]]
     if wants_question:
         options = [o for o in options if "?" in o] or [f"Why does nobody explain {short_phrase(title, 2)}?"]
     options = [o for o in options if o != avoid] or options
     fitting = [o for o in options if len(o.split()) <= HOOK_WORDS] or [f"Most people get {short_phrase(title, 2)} wrong."]
     return _pick(fitting, key)
+
+
+def _story(bare: str) -> str:
+    """'I Tried Living on $1,000 a Month for 30 Days' -> 'Living on $1,000 a Month'."""
+    all_words = bare.split()
+    skip = 2 if all_words[0].lower() in ("i", "we") else 0  # "I tried ..." -> the thing tried; "My bill ..." stays
+    words = all_words[skip:skip + 7] or all_words
+    while len(words) > 1 and words[-1].lower() in _STOP:
+        words.pop()
+    text = " ".join(words).rstrip(".,:;")
+    return text[:1].upper() + text[1:]
 
 
 def compose_script(brief: dict[str, Any]) -> dict[str, Any]:
