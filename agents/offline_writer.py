@@ -67,7 +67,7 @@ def _story(bare: str) -> str:
     all_words = bare.split()
     skip = 2 if all_words[0].lower() in ("i", "we") else 0  # "I tried ..." -> the thing tried; "My bill ..." stays
     words = all_words[skip:skip + 7] or all_words
-    while len(words) > 1 and words[-1].lower() in _STOP:
+    while len(words) > 1 and (words[-1].lower() in _STOP or words[-1].isdigit()):
         words.pop()
     text = " ".join(words).rstrip(".,:;")
     return text[:1].upper() + text[1:]
