@@ -322,9 +322,3 @@ async def rerun_transcript(path: Path, settings: Settings | None = None) -> Reru
                 return RerunReport(str(path), len(t.segments), compared,
                                    f"segment {i + 1}: recorded {len(expected)} messages, re-run produced {len(got)}")
     return RerunReport(str(path), len(t.segments), compared, None)
-
-
-def ensure_ok(outcome: RunOutcome) -> RunOutcome:
-    if outcome.status in ("failed",):
-        raise CrewError(outcome.message)
-    return outcome
