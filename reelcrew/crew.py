@@ -23,7 +23,7 @@ from reelcrew.agents.gates import GateAnswer, GateRequest, apply_decision, gate_
 from reelcrew.agents.offline_planner import OfflinePlanner
 from reelcrew.agents.team import build_team
 from reelcrew.config import ChannelConfig, load_channel
-from reelcrew.errors import CrewError, InputError
+from reelcrew.errors import InputError
 from reelcrew.faults import injector_for
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings, get_settings
