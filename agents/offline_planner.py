@@ -122,10 +122,14 @@ Turn = list[tuple[str, dict[str, Any], dict[str, Any]]]  # (tool name, arguments
 
 
 def _current_turn(messages: Sequence[LLMMessage]) -> Turn:
-    """The tool calls this agent has made since another speaker last spoke, with their results."""
+    """The tool calls this agent has made in its current turn, with their results.
+
+    A turn starts after another speaker's message or after this agent's own last
+    answer (when the flow selects the same agent again, e.g. to retry a failed step).
+    """
     start = 0
     for i, m in enumerate(messages):
-        if isinstance(m, UserMessage):
+        if isinstance(m, UserMessage) or (isinstance(m, AssistantMessage) and isinstance(m.content, str)):
             start = i + 1
     calls: dict[str, tuple[str, dict[str, Any]]] = {}
     turn: Turn = []

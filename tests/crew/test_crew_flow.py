@@ -124,3 +124,24 @@ async def test_no_secret_reaches_the_transcript(layers, monkeypatch) -> None:
     outcome = await start_run("demo", yes=True)
     text = Path(outcome.transcript_path).read_text()
     assert "supersecret" not in text
+
+
+async def test_a_step_that_keeps_failing_is_tried_again_in_a_new_turn(layers, monkeypatch) -> None:
+    from reelcrew.agents import dispatcher
+    from reelcrew.faults import InjectedFault
+
+    real = dispatcher._produce
+    failures = {"left": 5}  # more than one turn's tool retries (4)
+
+    async def flaky(ctx, version, script, fixes):
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise InjectedFault("assemble")
+        return await real(ctx, version, script, fixes)
+
+    monkeypatch.setattr(dispatcher, "_produce", flaky)
+    outcome = await start_run("demo", yes=True)
+    assert outcome.status == "published", outcome.message
+    rows = turns(load(Path(outcome.transcript_path)))
+    produce_calls = [r for r in rows if r["kind"] == "tool call" and r["name"] == "produce_video"]
+    assert len(produce_calls) == 2  # the second Dispatcher turn called the tool again
