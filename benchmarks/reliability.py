@@ -78,6 +78,7 @@ def _production(i: int, rate: float, coordination: bool, seed: int, home: Path) 
     env = {**os.environ,
            "CREW_FAULTS": f"rate={rate},seed={seed * 1000 + i},kill=0.1,malformed=0.2,steps={STEPS},gen_calls=12",
            "CREW_COORDINATION": "1" if coordination else "0"}
+    _forget_paid_assets(home)
     before = set(_runs(home))
     kills = resumes = 0
     cmd = [sys.executable, "-m", "reelcrew", "start", "--yes", "--quiet", "--new", "--channel", "bench"]
@@ -101,6 +102,19 @@ def _production(i: int, rate: float, coordination: bool, seed: int, home: Path) 
               f"{kills} kill(s); {_why(home, new[0]) if new else proc.stderr[-300:]}", file=sys.stderr)
     return {"published": status == "published", "kills": kills, "resumes": resumes,
             "lost": status is None or (status == "running" and coordination)}
+
+
+def _forget_paid_assets(home: Path) -> None:
+    """Each production pays for its own clips, as a channel whose scripts differ would: the offline writer's
+    generic shots repeat across videos, and the asset cache would otherwise serve them from earlier
+    productions (which is what the cache is for, but it hides the cost of a production)."""
+    import shutil
+    import sqlite3
+
+    if (home / "runs.sqlite3").exists():
+        with sqlite3.connect(home / "runs.sqlite3") as c:
+            c.execute("DELETE FROM assets WHERE provider != 'piper'")
+    shutil.rmtree(home / "cache" / "runway", ignore_errors=True)
 
 
 def _why(home: Path, run_id: str) -> str:

@@ -118,26 +118,31 @@ def _measure_loudness(wav: Path) -> float:
     return _num(found.group(1), -70.0)
 
 
+# brick-wall limiter at -3 dBFS sample peak: leaves room for AAC's inter-sample overshoot under the -1 dBTP target
+LIMITER = "alimiter=limit=0.708:attack=3:release=60:level=false"
+
+
 def _normalise(mix: Path, out: Path) -> float:
     """Bring ``mix`` to -14 LUFS integrated; returns the measured result.
 
     Gain is computed from an EBU R128 measurement and applied with a brick-wall
-    limiter at -2 dBFS so peaks stay under the -1 dBTP ceiling; limiting can shave a
+    limiter at -3 dBFS so peaks stay under the -1 dBTP ceiling after AAC encoding; limiting can shave a
     little loudness, so one more measurement corrects the residual. This is linear
     gain (the voice keeps its dynamics), unlike loudnorm's dynamic fallback which
     undershoots on short clips.
     """
     gain = TARGET_LUFS - _measure_loudness(mix)
     gain = max(min(gain, 30.0), -30.0)
-    run_ffmpeg(["-i", mix, "-af", f"volume={gain:.2f}dB,alimiter=limit=0.794:attack=3:release=60:level=false",
-                "-c:a", "pcm_f32le", "-y", out], what="normalising loudness")
+    run_ffmpeg(["-i", mix, "-af", f"volume={gain:.2f}dB,{LIMITER}", "-c:a", "pcm_f32le", "-y", out],
+               what="normalising loudness")
     result = _measure_loudness(out)
     if abs(result - TARGET_LUFS) > 0.3 and result > -60:
         fixed = out.with_name("fixed-" + out.name)
-        run_ffmpeg(["-i", out, "-af", f"volume={TARGET_LUFS - result:.2f}dB", "-c:a", "pcm_f32le", "-y", fixed],
-                   what="normalising loudness")
+        # the correction goes through the limiter too: raw gain after limiting pushed true peaks past -0.5 dBTP
+        run_ffmpeg(["-i", out, "-af", f"volume={TARGET_LUFS - result:.2f}dB,{LIMITER}", "-c:a", "pcm_f32le",
+                    "-y", fixed], what="normalising loudness")
         os.replace(fixed, out)
-        result = TARGET_LUFS
+        result = _measure_loudness(out)
     return result
 
 
