@@ -83,7 +83,8 @@ def _production(i: int, rate: float, coordination: bool, seed: int, home: Path) 
     kills = resumes = 0
     cmd = [sys.executable, "-m", "reelcrew", "start", "--yes", "--quiet", "--new", "--channel", "bench"]
     for _ in range(8):
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+        # cwd: the production's home, never the repository (whose reelcrew/ folder would shadow the install)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, cwd=home)
         if "Traceback" in proc.stderr:
             print(f"  production {i}: {proc.stderr[-400:]}", file=sys.stderr)
         new = [r for r in _runs(home) if r not in before]
@@ -138,6 +139,8 @@ def _runs(home: Path) -> dict[str, str]:
 def _money(home: Path) -> tuple[int, float, float]:
     import sqlite3
 
+    if not (home / "runs.sqlite3").exists():
+        return 0, 0.0, 0.0
     with sqlite3.connect(home / "runs.sqlite3") as c:
         rows = c.execute("SELECT COALESCE(usd_actual, usd_estimate), used FROM ledger "
                          "WHERE status='settled' AND COALESCE(usd_actual, usd_estimate) > 0").fetchall()
