@@ -137,15 +137,18 @@ def _runs(home: Path) -> dict[str, str]:
 
 
 def _money(home: Path) -> tuple[int, float, float]:
+    """Paid calls, dollars paid, and dollars wasted: everything a run that never published paid for, plus
+    what a published run paid for and did not use. Counted per run, because productions share cache keys."""
     import sqlite3
 
     if not (home / "runs.sqlite3").exists():
         return 0, 0.0, 0.0
     with sqlite3.connect(home / "runs.sqlite3") as c:
-        rows = c.execute("SELECT COALESCE(usd_actual, usd_estimate), used FROM ledger "
-                         "WHERE status='settled' AND COALESCE(usd_actual, usd_estimate) > 0").fetchall()
+        rows = c.execute("SELECT COALESCE(l.usd_actual, l.usd_estimate), l.used, r.status FROM ledger l "
+                         "LEFT JOIN runs r ON r.run_id = l.run_id "
+                         "WHERE l.status='settled' AND COALESCE(l.usd_actual, l.usd_estimate) > 0").fetchall()
     paid = sum(r[0] for r in rows)
-    wasted = sum(r[0] for r in rows if not r[1])
+    wasted = sum(r[0] for r in rows if r[2] != "published" or not r[1])
     return len(rows), paid, wasted
 
 
