@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from reelcrew.simulators.wire import read_http
 
 import asyncio
 import json
@@ -14,29 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-    base_url: str
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body or b"{}")
-        except ValueError:
-            return None
-
-    def form(self) -> dict[str, str]:
-        return dict(parse_qsl(self.body.decode("utf-8", "replace")))
-
-    def bearer(self) -> str | None:
-        auth = self.headers.get("authorization", "")
-        return auth[7:] if auth.lower().startswith("bearer ") else None
+from reelcrew.simulators.wire import Request, read_http
 
 
 @dataclass

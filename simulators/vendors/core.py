@@ -8,7 +8,6 @@ rate, or forced one by one (``sim.faults.force("rate_limit")``) so tests are exa
 
 from __future__ import annotations
 
-from reelcrew.simulators.wire import read_http
 
 import hashlib
 import json
@@ -26,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import imageio_ffmpeg
+from reelcrew.simulators.wire import Request, read_http
 
 # what can go wrong on one generation call
 CREATE_FAULTS = ("rate_limit", "server_error")
@@ -60,22 +60,6 @@ class FaultPlan:
 
 
 # -- ASGI plumbing -------------------------------------------------------------
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-    origin: str
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body or b"null")
-        except ValueError:
-            return None
-
-
 @dataclass
 class Response:
     status: int = 200
