@@ -62,6 +62,14 @@ def _hook(title: str, key: str, *, wants_question: bool, avoid: str = "") -> str
     return _pick(fitting, key)
 
 
+def _title_card(title: str, short: str) -> str:
+    """Shot 1's on-screen text: the story itself for 'I tried ...' titles, else the topic's key words."""
+    bare = title.rstrip(".!?")
+    first = bare.split(" ", 1)[0].lower()
+    text = _story(bare) if first in STORY_OPENERS else short
+    return text.upper()[:40]
+
+
 def _story(bare: str) -> str:
     """'I Tried Living on $1,000 a Month for 30 Days' -> 'Living on $1,000 a Month'."""
     all_words = bare.split()
@@ -98,7 +106,7 @@ def compose_script(brief: dict[str, Any]) -> dict[str, Any]:
     years = 10 + int(hashlib.sha256(topic_key.encode()).hexdigest()[4:6], 16) % 21
     palette = _pick(("emerald and gold", "deep blue and teal", "warm orange and cream", "violet and mint"), topic_key)
     beats = [
-        (hook, short.upper()[:40], f"bold title card about {short}, {palette} gradient, slow push-in"),
+        (hook, _title_card(title, short), f"bold title card about {short}, {palette} gradient, slow push-in"),
         (f"Here is the idea in one line: {title}.", "THE IDEA", f"{short} concept, clean icons, {palette}"),
         (f"Picture putting away {amount} dollars a month for {years} years.",
          f"${amount}/MONTH", f"rising bar chart of savings growing over {years} years, {palette}"),
