@@ -20,7 +20,6 @@ from PIL import Image
 
 from reelcrew.errors import InputError
 from reelcrew.tools.monetization.models import Fingerprint
-from reelcrew.tools.publishing.journal import ensure_schema
 from reelcrew.tools.store.runstore import RunStore
 
 FRAMES = 6
@@ -83,7 +82,6 @@ def fingerprint(video: Path, video_sha256: str, script_text: str) -> Fingerprint
 def remember_published_hashes(store: RunStore, *, channel: str, run_id: str | None, fingerprint: Fingerprint,
                               published_at: datetime | None = None) -> None:
     """Keep a published video's fingerprint so later videos are compared with it (idempotent)."""
-    ensure_schema(store)
     with store.connect() as c:
         c.execute(
             """INSERT OR IGNORE INTO video_fingerprints(channel, video_sha256, run_id, frame_hashes, script_text,
@@ -96,7 +94,6 @@ def remember_published_hashes(store: RunStore, *, channel: str, run_id: str | No
 def recent_fingerprints(store: RunStore, channel: str, *, days: int = 90,
                         now: datetime | None = None) -> list[tuple[str | None, str, Fingerprint]]:
     """(run_id, published_at, fingerprint) of the channel's uploads in the last ``days``."""
-    ensure_schema(store)
     since = (now or datetime.now(timezone.utc)) - timedelta(days=days)
     with store.connect() as c:
         rows = c.execute(

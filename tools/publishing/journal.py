@@ -27,47 +27,6 @@ from pydantic import BaseModel
 
 from reelcrew.tools.store.runstore import RunStore, now_iso
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS publish_sessions (
-    idempotency_key TEXT PRIMARY KEY,
-    state TEXT NOT NULL DEFAULT '{}',      -- JSON: platform resume state (publish_id, container_id, chunk_size, ...)
-    request TEXT,                          -- JSON PublishRequest, so a deferred post can be sent later
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS quota_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    platform TEXT NOT NULL,
-    account TEXT NOT NULL,
-    kind TEXT NOT NULL,                    -- insert | exhausted | request:<endpoint> | post
-    units INTEGER NOT NULL DEFAULT 1,
-    at TEXT NOT NULL                       -- UTC ISO 8601
-);
-CREATE INDEX IF NOT EXISTS quota_events_lookup ON quota_events(platform, account, kind, at);
-CREATE TABLE IF NOT EXISTS video_fingerprints (
-    channel TEXT NOT NULL,
-    video_sha256 TEXT NOT NULL,
-    run_id TEXT,
-    frame_hashes TEXT NOT NULL,            -- JSON list of 64-bit dHashes as hex
-    script_text TEXT NOT NULL DEFAULT '',
-    published_at TEXT NOT NULL,
-    PRIMARY KEY (channel, video_sha256)
-);
-"""
-
-_ensured: set[str] = set()
-
-
-def ensure_schema(store: RunStore) -> None:
-    """Create the publishing tables once per database file and process."""
-    key = str(store.path)
-    if key in _ensured:
-        return
-    with store.connect() as c:
-        for stmt in [s for s in _SCHEMA.split(";") if s.strip()]:
-            c.execute(stmt)
-    _ensured.add(key)
-
-
 def _alive(pid: int, holder_host: str, this_host: str) -> bool:
     """Is the lease holder still running? (A holder on another host is assumed alive.)"""
     if holder_host != this_host:
@@ -108,7 +67,6 @@ class UploadJournal:
     """Reads and writes one upload's row; the adapters call it as the upload advances."""
 
     def __init__(self, store: RunStore, key: str) -> None:
-        ensure_schema(store)
         self.store = store
         self.key = key
 

@@ -25,7 +25,7 @@ from reelcrew.settings import Settings
 from reelcrew.tools.monetization.models import PolicyReport
 from reelcrew.tools.publishing.base import PlatformAdapter, Posted
 from reelcrew.tools.publishing.errors import PolicyViolation, PublishError, QuotaExhausted, Transient
-from reelcrew.tools.publishing.journal import UploadJournal, UploadRow, ensure_schema, idempotency_key
+from reelcrew.tools.publishing.journal import UploadJournal, UploadRow, idempotency_key
 from reelcrew.tools.publishing.models import PublishRequest, UploadResult, VideoMetadata
 from reelcrew.tools.publishing.quotas import QuotaTracker
 from reelcrew.tools.publishing.schedule import next_slot
@@ -105,7 +105,6 @@ def publish(
     progress = progress or NullProgress()
     now = now or datetime.now(timezone.utc)
     platforms = list(dict.fromkeys(platforms or channel.platforms or ["outbox"]))
-    ensure_schema(store)
     if policy is not None and not policy.passed:
         raise PolicyViolation("the policy check failed: " + policy.summary(),
                               hint="send the run back to the agent named in each finding, then check again")
@@ -215,7 +214,6 @@ def publish_due(*, store: RunStore, settings: Settings, now: datetime | None = N
                 progress: Progress | None = None, transport: httpx.BaseTransport | None = None,
                 adapter_options: Mapping[str, dict[str, Any]] | None = None) -> list[UploadResult]:
     """Send every held or deferred post whose time has come (for cron: `crew publish-due`)."""
-    ensure_schema(store)
     now = now or datetime.now(timezone.utc)
     with store.connect() as c:
         rows = c.execute(

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from reelcrew.tools.publishing.errors import QuotaExhausted
-from reelcrew.tools.publishing.journal import ensure_schema
 from reelcrew.tools.store.runstore import RunStore
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -45,7 +44,6 @@ def pacific_day_start(now: datetime) -> datetime:
 class QuotaTracker:
     def __init__(self, store: RunStore, *, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], datetime] = utcnow) -> None:
-        ensure_schema(store)
         self.store = store
         self.sleep = sleep
         self.clock = clock

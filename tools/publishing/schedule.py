@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reelcrew.config import ChannelConfig
 from reelcrew.errors import ConfigError
-from reelcrew.tools.publishing.journal import ensure_schema
 from reelcrew.tools.publishing.models import ScheduledSlot
 from reelcrew.tools.store.runstore import RunStore
 
@@ -104,7 +103,6 @@ def best_windows(store: RunStore, channel: ChannelConfig, platform: str) -> tupl
 
 def taken_slots(store: RunStore, channel: str, platform: str) -> set[datetime]:
     """Hours already promised to a post of this channel on this platform."""
-    ensure_schema(store)
     with store.connect() as c:
         rows = c.execute(
             """SELECT u.scheduled_at FROM uploads u JOIN runs r ON r.run_id = u.run_id
