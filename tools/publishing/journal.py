@@ -6,11 +6,9 @@ moment the platform hands it out, and the platform's id after. A crash between a
 two of them leaves enough behind for the next attempt to ask the platform where the
 upload stands instead of starting a second post.
 
-The publishing layer keeps two small tables of its own (``publish_sessions`` for
-per-platform resume state, ``quota_events`` for quota use) and one for monetization
-(``video_fingerprints``). They are created here with ``IF NOT EXISTS`` so this layer
-does not race other layers for migration numbers; they can move into a numbered
-migration unchanged.
+The publishing layer's own tables (``publish_sessions`` for per-platform resume
+state, ``quota_events`` for quota use, ``video_fingerprints`` for the near-duplicate
+check and ``upload_leases`` between processes) come from migration 5.
 """
 
 from __future__ import annotations
