@@ -6,20 +6,26 @@ few arguments a brain decides; the data lives in the run store.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from autogen_core import CancellationToken
-from autogen_core.tools import FunctionTool
+from autogen_core.model_context import ChatCompletionContext, HeadAndTailChatCompletionContext
+from autogen_core.models import AssistantMessage, FunctionExecutionResultMessage, LLMMessage, UserMessage
+from autogen_core.tools import FunctionTool, ToolSchema
 from pydantic import BaseModel
 
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
 from reelcrew.config import ChannelConfig
+from reelcrew.errors import FailureClass, classify
 from reelcrew.faults import FaultInjector, InjectedFault, injector_for
+from reelcrew.redaction import scrub
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings
 from reelcrew.tools.store import RunStore
+from reelcrew.tools.store.artifacts import StepFailure
 from reelcrew.tools.store.runstore import now_iso
 
 
@@ -43,13 +49,14 @@ class ToolRecord:
     def answer(self, name: str, args: dict[str, Any]) -> str:
         assert self.replay is not None
         if self._cursor >= len(self.replay):
-            raise ReplayDivergence(f"tool call #{self._cursor + 1} {name}({args}) is not in the record")
+            self.divergence = f"tool call #{self._cursor + 1} {name}({args}) is not in the record"
+            raise ReplayDivergence(self.divergence)
         rec = self.replay[self._cursor]
         self._cursor += 1
         if rec["name"] != name or rec["arguments"] != args:
-            raise ReplayDivergence(
-                f"tool call #{self._cursor}: recorded {rec['name']}({rec['arguments']}) but re-run called {name}({args})"
-            )
+            self.divergence = (f"tool call #{self._cursor}: recorded {rec['name']}({rec['arguments']}) "
+                               f"but re-run called {name}({args})")
+            raise ReplayDivergence(self.divergence)
         return rec["result"]
 
 
@@ -63,6 +70,7 @@ class RunContext:
     progress: Progress = field(default_factory=NullProgress)
     record: ToolRecord = field(default_factory=ToolRecord)
     faults: FaultInjector = field(default_factory=lambda: injector_for(None, "", 0))
+    outside: Any = None  # the run's outside MCP servers (reelcrew.mcp.outside.OpenServers), when the channel names any
 
     def fault(self, step: str) -> None:
         """A step's fault point (CREW_FAULTS); a malformed result counts as a failed attempt here."""
@@ -78,43 +86,174 @@ class RunContext:
 
 
 TOOL_ATTEMPTS = 4  # a tool is idempotent, so a transient failure is retried as a whole
+MAX_RETRY_AFTER_S = 60.0  # a server's Retry-After is honoured up to this long inside one tool call
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Retry by class: transient, rate-limited and bad output; never a cancellation or an interrupt."""
+    return isinstance(exc, Exception) and classify(exc).retryable
+
+
+def _backoff(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome else None
+    base = min(0.05 * 2 ** state.attempt_number, 1.0)
+    if exc is not None and classify(exc) is FailureClass.RATE_LIMITED:
+        after = getattr(exc, "retry_after_s", None)
+        if isinstance(after, (int, float)) and after > 0:
+            return min(float(after), MAX_RETRY_AFTER_S)
+    return base
+
+
+def lean_schema(node: Any, *, names: bool = False) -> Any:
+    """A JSON schema without pydantic's ``title`` on every field (the field's name already says it) or a
+    ``minLength`` of 1 (any text): a fifth of a tool schema's characters, sent on every model call.
+    ``names``: ``node`` maps property names."""
+    if isinstance(node, dict):
+        return {k: lean_schema(v, names=(k == "properties" and not names)) for k, v in node.items()
+                if names or not ((k == "title" and isinstance(v, str)) or (k == "minLength" and v == 1))}
+    if isinstance(node, list):
+        return [lean_schema(v) for v in node]
+    return node
+
+
+CONTEXT_TAIL = 8  # the last messages an agent's model sees: its step's tool calls and results, and the latest news
+
+
+class StepContext(HeadAndTailChatCompletionContext):
+    """AutoGen's head-and-tail context over the agent's history with its finished turns summarised.
+
+    A turn ends with the agent's own closing text; the tool calls and results before it belonged
+    to a step that is over (their data is in the run store, and the closing text says what came
+    of them), so the model sees that text, not the calls. The current turn, the run's task (the
+    head) and the last ``tail`` messages are kept as AutoGen keeps them.
+    """
+
+    async def get_messages(self) -> list[LLMMessage]:
+        messages = list(self._messages)
+        closed = max((i for i, m in enumerate(messages) if isinstance(m, AssistantMessage)
+                      and isinstance(m.content, str)), default=-1)
+        messages = [m for i, m in enumerate(messages) if i > closed or not _tool_traffic(m)]
+        head = messages[: self._head_size]
+        if head and _tool_traffic(head[-1]):
+            head = head[:-1]
+        tail = messages[len(head):][-self._tail_size:]
+        while tail and isinstance(tail[0], FunctionExecutionResultMessage):
+            tail = tail[1:]
+        skipped = len(messages) - len(head) - len(tail)
+        if skipped <= 0:
+            return messages
+        return head + [UserMessage(content=f"Skipped {skipped} messages.", source="System")] + tail
+
+
+def _tool_traffic(m: LLMMessage) -> bool:
+    return isinstance(m, FunctionExecutionResultMessage) or (isinstance(m, AssistantMessage)
+                                                             and not isinstance(m.content, str))
+
+
+def agent_options(ctx: "RunContext", *, iterations: int, tail: int = CONTEXT_TAIL) -> dict[str, Any]:
+    """How an agent talks to its model: bounded context, tool loop, closing sentence.
+
+    Each agent's model sees the run's task (the head), its current turn and its last ``tail``
+    messages, its finished turns only as their closing text (``StepContext``): what its step
+    needs, not every earlier turn of the run; the data lives in the run store and the tools
+    hand it over. With ``CREW_CONTEXT_BOUNDS=0`` (the token benchmark's naive baseline) it is
+    a plain AutoGen group chat instead: unbounded context, one tool call per turn, and each
+    call's arguments and result posted to the thread that every agent sees.
+    """
+    if not ctx.settings.context_bounds:
+        return {"reflect_on_tool_use": False, "max_tool_iterations": 1,
+                "tool_call_summary_format": "{tool_name}({arguments}) -> {result}"}
+    context: ChatCompletionContext = StepContext(head_size=1, tail_size=tail)
+    return {"model_context": context, "reflect_on_tool_use": True, "max_tool_iterations": iterations}
 
 
 class RecordedTool(FunctionTool):
     """A FunctionTool whose calls go into the run's ToolRecord (or are answered from it).
 
-    Transient failures are retried here with backoff, because tools are idempotent;
-    with coordination off (CREW_COORDINATION=0) a failure fails the run at once.
+    Failures are handled by class (``reelcrew.errors.classify``), here, for every tool:
+    transient, rate-limited (after the server's Retry-After) and bad-output failures are
+    retried with backoff, because tools are idempotent; any other class (input, auth,
+    config, safety, quota) cannot succeed by asking again, so the step stops at once: a
+    typed ``step_failure`` is stored and the run is marked failed with its cause and fix.
+    With coordination off (CREW_COORDINATION=0) any failure fails the run at once.
     """
 
     def __init__(self, func: Callable[..., Any], ctx: RunContext, description: str) -> None:
         super().__init__(func, description=description, name=func.__name__)
         self._ctx = ctx
 
+    @property
+    def schema(self) -> ToolSchema:
+        full = super().schema
+        if not self._ctx.settings.context_bounds:
+            return full
+        return lean_schema(full)  # type: ignore[return-value]
+
     async def run(self, args: BaseModel, cancellation_token: CancellationToken) -> Any:
         arguments = args.model_dump(mode="json")
         record = self._ctx.record
         if record.replay is not None:
             return record.answer(self.name, arguments)
-        attempts = TOOL_ATTEMPTS if self._ctx.settings.coordination else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                result = await super().run(args, cancellation_token)
-                break
-            except InjectedFault as exc:
-                if attempt == attempts:
-                    if not self._ctx.settings.coordination:
-                        self._ctx.store.update_run(self._ctx.run_id, status="failed", error=str(exc)[:300])
-                    raise
-                await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
+        run = self._ctx.store.get_run(self._ctx.run_id)
+        if run is not None and run.status == "failed":  # a permanent failure stopped the run: nothing more is done
+            return result(ok=False, stopped=True, error=f"the run has stopped: {scrub(run.error or 'failed')[:300]}",
+                          note="nothing was done; the human must fix the cause")
+        coordination = self._ctx.settings.coordination
+        retrying = AsyncRetrying(retry=retry_if_exception(_retryable),
+                                 stop=stop_after_attempt(TOOL_ATTEMPTS if coordination else 1),
+                                 wait=_backoff, reraise=True)
+        tries = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    tries += 1
+                    result = await super().run(args, cancellation_token)
+        except Exception as exc:
+            failure = classify(exc)
+            if failure.retryable:  # retries exhausted: the flow may try again in a new turn (bounded there)
+                self._store_failure(exc, failure, tries, permanent=False)
+                if not coordination:
+                    self._ctx.store.update_run(self._ctx.run_id, status="failed", error=_cause(self.name, exc, failure))
+                raise
+            result = self._stop(exc, failure, tries)
         text = result if isinstance(result, str) else json.dumps(result)
         record.calls.append({"name": self.name, "arguments": arguments, "result": text})
         return text
 
+    def _store_failure(self, exc: Exception, failure: FailureClass, tries: int, *, permanent: bool) -> None:
+        message, hint = _parts(exc)
+        self._ctx.put("step_failure", StepFailure(tool=self.name, failure=failure, message=message, hint=hint,
+                                                  attempts=tries, permanent=permanent)
+                      .model_dump(mode="json", exclude={"version", "seq", "created_at"}))
+
+    def _stop(self, exc: Exception, failure: FailureClass, tries: int) -> str:
+        """A failure no retry can fix: record it, fail the run with its cause and fix, tell the agent."""
+        self._store_failure(exc, failure, tries, permanent=True)
+        cause = _cause(self.name, exc, failure)
+        self._ctx.store.update_run(self._ctx.run_id, status="failed", error=cause)
+        message, hint = _parts(exc)
+        return result(ok=False, stopped=True, failure=failure.value, error=message, fix=hint,
+                      note="a permanent failure: the run stops here; the human must fix the cause")
+
+
+def _parts(exc: BaseException) -> tuple[str, str | None]:
+    """(what went wrong, how to fix it), secrets scrubbed, length-limited."""
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    hint = getattr(exc, "hint", None)
+    if hint is None and "\n  fix: " in message:
+        message, hint = message.split("\n  fix: ", 1)
+    return scrub(" ".join(str(message).split()))[:500], scrub(hint)[:300] if hint else None
+
+
+def _cause(tool: str, exc: BaseException, failure: FailureClass) -> str:
+    message, hint = _parts(exc)
+    text = f"{tool} failed ({failure.value}): {message}"
+    return f"{text}\n  fix: {hint}" if hint else text
+
 
 def result(**fields: Any) -> str:
-    """A tool's compact JSON answer."""
-    return json.dumps(fields, default=str, ensure_ascii=False)
+    """A tool's compact JSON answer (no spaces after separators: every later call of the step resends it)."""
+    return json.dumps(fields, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
 def quoted(text: str, limit: int = 120) -> str:
@@ -123,3 +262,14 @@ def quoted(text: str, limit: int = 120) -> str:
     if len(one) > limit:
         one = one[: limit - 1] + "…"
     return json.dumps(one, ensure_ascii=False)
+
+
+def agent_tools(ctx: RunContext, agent: str, own: list[Any]) -> tuple[list[Any], str, int]:
+    """``agent``'s own tools plus the outside MCP tools the channel gives it, the system-message
+    paragraph that says what those are, and the extra tool round they may take."""
+    if ctx.outside is None:
+        return own, "", 0
+    from reelcrew.mcp.outside import outside_note, outside_tools
+
+    outside = outside_tools(ctx, agent, {t.name for t in own})
+    return [*own, *outside], outside_note(outside), 1 if outside else 0

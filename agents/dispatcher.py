@@ -6,135 +6,21 @@ from __future__ import annotations
 from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 
-from pathlib import Path
-from typing import Any
+from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, result
+from reelcrew.errors import BudgetExceeded, CrewError, FailureClass, classify
+from reelcrew.tools.generation.production import approved_script, estimate_script_usd
+from reelcrew.tools.generation.production import produce as _produce
 
-from reelcrew.agents.context import RecordedTool, RunContext, result
-from reelcrew.faults import corrupt_file
-from reelcrew.errors import BudgetExceeded, CrewError
-from reelcrew.tools.generation.base import ClipRequest
-from reelcrew.tools.script.models import Script
+__all__ = ["approved_script", "build_tools", "estimate_script_usd", "make_dispatcher"]
 
-SYSTEM_MESSAGE = """You are the Dispatcher of ReelCrew. Call get_work_order, then produce_video with the fixes the
-work order lists (an empty list when there are none). produce_video voices and renders every shot through the
-channel's providers with retries, fallbacks, validation and the cost ledger, and assembles the video.
-Finish with two sentences: what was produced (length, providers, cost) or what failed and who must act."""
-
-VOICE_PAD_S = 0.45  # breathing room after each shot's narration
-
-
-def approved_script(ctx: RunContext) -> tuple[int, Script] | None:
-    """The latest script version the human approved (or edited)."""
-    approved = [int(g.subject.split(":v")[1]) for g in ctx.store.gates(ctx.run_id, "script")
-                if g.status == "approved" and ":v" in g.subject]
-    if not approved:
-        return None
-    version = max(approved)
-    data = ctx.store.artifact(ctx.run_id, "script", version)
-    return version, Script.model_validate(data["script"])
-
-
-def _requests(ctx: RunContext, script: Script, seconds: list[float], seed: int,
-              voices: list | None = None) -> list[ClipRequest]:
-    # with the voices, each request carries its shot's word timings: the local renderer burns the captions
-    # in with the final encode's settings, so assembly joins its clips without encoding them again
-    words = [v.words for v in voices] if voices is not None else [None] * len(script.shots)
-    return [
-        ClipRequest(prompt=s.visual_prompt, seconds=round(sec, 2), aspect=ctx.channel.aspect,
-                    on_screen_text=s.on_screen_text, seed=seed, item=f"shot-{s.index}", captions=w)
-        for s, sec, w in zip(script.shots, seconds, words)
-    ]
-
-
-def estimate_script_usd(ctx: RunContext, script: Script) -> float:
-    """What producing this script would cost with the channel's first available providers."""
-    from reelcrew.tools.generation.dispatch import build_clip_chain, build_voice_chain, estimate_video_usd
-
-    requests = _requests(ctx, script, [s.seconds for s in script.shots], seed=0)
-    return round(estimate_video_usd(requests, [s.narration for s in script.shots],
-                                    build_clip_chain(ctx.channel, ctx.settings),
-                                    build_voice_chain(ctx.channel, ctx.settings)), 4)
-
-
-def _channel_for_run(ctx: RunContext):
-    """The channel config with a per-run budget the human approved at a budget gate, if any."""
-    override = ctx.store.get_run(ctx.run_id).options.get("budget_override_usd")
-    if not override:
-        return ctx.channel
-    budgets = ctx.channel.budgets.model_copy(update={"per_video_usd": max(ctx.channel.budgets.per_video_usd, override)})
-    return ctx.channel.model_copy(update={"budgets": budgets})
-
-
-class _Faulty:
-    """A provider behind the run's fault points (CREW_FAULTS): each call may fail, come back corrupt, or kill."""
-
-    def __init__(self, inner: Any, ctx: RunContext) -> None:
-        self._inner, self._ctx = inner, ctx
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def _point(self) -> str | None:
-        from reelcrew.faults import InjectedFault
-        from reelcrew.tools.generation.base import FailureClass, ProviderError
-
-        try:
-            return self._ctx.faults.point(f"generate:{self._inner.name}")
-        except InjectedFault as exc:
-            raise ProviderError(str(exc), FailureClass.TRANSIENT) from None
-
-    async def generate(self, request: ClipRequest, out_path: Path) -> Any:
-        kind = self._point()
-        result = await self._inner.generate(request, out_path)
-        if kind == "malformed":
-            corrupt_file(Path(result.path))
-        return result
-
-    async def synthesize(self, text: str, out_path: Path) -> Any:
-        kind = self._point()
-        result = await self._inner.synthesize(text, out_path)
-        if kind == "malformed":
-            corrupt_file(Path(result.audio_path))
-        return result
-
-
-def _chains(ctx: RunContext, channel: Any) -> tuple[list[Any], list[Any], Any]:
-    """The provider chains for this run, behind fault points; with coordination off only the first provider
-    of each chain is used, once."""
-    from reelcrew.tools.generation.dispatch import build_clip_chain, build_voice_chain
-
-    clip_options: dict[str, dict[str, Any]] = {}
-    voice_options: dict[str, dict[str, Any]] = {}
-    if ctx.settings.render_scale < 1:
-        clip_options["local"] = {"scale": ctx.settings.render_scale}
-    for name in channel.providers.clips:
-        if name != "local" and ctx.settings.provider_poll_s:
-            clip_options.setdefault(name, {})["poll_interval"] = ctx.settings.provider_poll_s
-    if ctx.faults.plan.active and "http" in ctx.faults.plan.steps:  # every vendor request is a fault point
-        import httpx
-
-        from reelcrew.faults import FaultyTransport
-
-        for name, options in ((n, clip_options) for n in channel.providers.clips if n != "local"):
-            options.setdefault(name, {})["transport"] = FaultyTransport(httpx.AsyncHTTPTransport(), ctx.faults)
-        for name in channel.providers.voice:
-            if name != "piper":
-                voice_options.setdefault(name, {})["transport"] = FaultyTransport(httpx.AsyncHTTPTransport(),
-                                                                                 ctx.faults)
-    clips = build_clip_chain(channel, ctx.settings, options=clip_options or None)
-    voices = build_voice_chain(channel, ctx.settings, options=voice_options or None)
-    if not ctx.settings.coordination:
-        clips, voices = clips[:1], voices[:1]
-        providers = channel.providers.model_copy(update={"max_attempts_per_provider": 1})
-        channel = channel.model_copy(update={"providers": providers})
-    if ctx.faults.plan.active:
-        clips, voices = [_Faulty(p, ctx) for p in clips], [_Faulty(p, ctx) for p in voices]
-    return clips, voices, channel
+SYSTEM_MESSAGE = """You are the Dispatcher of ReelCrew. Call get_work_order, then produce_video with the fixes it
+lists (an empty list when none); produce_video renders, voices and assembles with retries and the cost ledger.
+Finish with one sentence: what was produced (length, cost) or what failed and who must act."""
 
 
 def build_tools(ctx: RunContext) -> list[RecordedTool]:
     async def get_work_order() -> str:
-        """The approved script to produce, this round's number and the fixes QA asked for."""
+        """The approved script to produce and the fixes QA asked for."""
         approved = approved_script(ctx)
         if approved is None:
             return result(ok=False, error="no approved script yet")
@@ -145,12 +31,18 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
             fixes = [f["fix"] for f in qa[1].get("failures", []) if f.get("fix")]
         rounds = sum(1 for v in range(1, ctx.store.count_artifacts(ctx.run_id, "video") + 1)
                      if (ctx.store.artifact(ctx.run_id, "video", v) or {}).get("script_version") == version)
+        extra = {}
+        if ctx.outside is not None and ctx.outside.serves("Dispatcher"):  # e.g. a stock footage search per shot
+            extra["shot_visuals"] = [{"shot": s.index, "visual": s.visual_prompt[:160]} for s in script.shots]
+            extra["outside_step"] = ("before produce_video, look up one candidate clip per shot with your outside "
+                                     "search tool, and say in your summary how many shots found one")
         return result(ok=True, script_version=version, shots=len(script.shots), planned_seconds=script.total_seconds,
                       aspect=ctx.channel.aspect, round=rounds + 1, fixes=fixes,
-                      clip_providers=ctx.channel.providers.clips, voice_providers=ctx.channel.providers.voice)
+                      clip_providers=ctx.channel.providers.clips, voice_providers=ctx.channel.providers.voice,
+                      **extra)
 
     async def produce_video(fixes: list[str]) -> str:
-        """Voice and render every shot of the approved script and assemble the final video."""
+        """Voice, render and assemble the approved script's video."""
         approved = approved_script(ctx)
         if approved is None:
             return result(ok=False, error="no approved script yet")
@@ -161,6 +53,9 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
             ctx.store.open_gate(ctx.run_id, "budget", subject=f"script:v{version}", summary=exc.message)
             return result(ok=False, budget_exceeded=exc.message, note="stopped before spending; the human decides")
         except CrewError as exc:
+            if classify(exc) in (FailureClass.AUTH, FailureClass.CONFIG, FailureClass.TRANSIENT,
+                                 FailureClass.RATE_LIMITED):
+                raise  # RecordedTool decides by class: retry after a pause, or stop the run (a refused key, a full disk)
             ctx.put("video", {"ok": False, "script_version": version, "error": exc.message[:500]})
             return result(ok=False, error=exc.message[:500])
 
@@ -170,72 +65,13 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
     ]
 
 
-async def _produce(ctx: RunContext, version: int, script: Script, fixes: list[str]) -> dict:
-    import asyncio
-
-    from reelcrew.tools.generation.dispatch import check_video_budget, dispatch_clips, dispatch_voice
-    from reelcrew.tools.generation.ledger import mark_used
-    from reelcrew.tools.media.assemble import assemble_video
-
-    clip_chain, voice_chain, channel = _chains(ctx, _channel_for_run(ctx))
-    attempt = ctx.store.count_artifacts(ctx.run_id, "video") + 1
-    workdir = ctx.settings.work_dir / ctx.run_id / f"take-{attempt}"
-    workdir.mkdir(parents=True, exist_ok=True)
-    common = dict(store=ctx.store, run_id=ctx.run_id, channel=channel, settings=ctx.settings,
-                  workdir=workdir, progress=ctx.progress)
-    ctx.store.step_started(ctx.run_id, "produce")
-    seed = attempt - 1 if fixes else 0  # a re-render asked for by QA gets fresh seeds
-    # the whole video against the budgets before the first paid call (voice is paid before the clips)
-    check_video_budget(_requests(ctx, script, [s.seconds for s in script.shots], seed),
-                       [s.narration for s in script.shots], clip_chain=clip_chain, voice_chain=voice_chain,
-                       store=ctx.store, run_id=ctx.run_id, channel=channel, settings=ctx.settings,
-                       voice_pad_s=VOICE_PAD_S)
-    voices = await dispatch_voice([s.narration for s in script.shots], chain=voice_chain, **common)
-    seconds = [max(s.seconds, v.duration_s + VOICE_PAD_S) for s, v in zip(script.shots, voices)]
-    outcome = await dispatch_clips(_requests(ctx, script, seconds, seed, voices), chain=clip_chain, **common)
-    if outcome.needs_new_prompt:
-        shots = [i + 1 for i in outcome.needs_new_prompt]
-        ctx.put("video", {"ok": False, "script_version": version, "needs_new_prompt": shots,
-                          "error": "; ".join(outcome.failures)[:500]})
-        ctx.store.step_finished(ctx.run_id, "produce", error="prompt refused")
-        return {"ok": False, "needs_new_prompt": shots, "note": "the Scriptwriter must rewrite these visual prompts"}
-    if any(c is None for c in outcome.clips):
-        err = "; ".join(outcome.failures)[:500] or "a shot could not be generated"
-        ctx.put("video", {"ok": False, "script_version": version, "error": err})
-        ctx.store.step_finished(ctx.run_id, "produce", error=err)
-        return {"ok": False, "error": err}
-    out = ctx.settings.work_dir / ctx.run_id / f"video-v{attempt}.mp4"
-    ctx.fault("assemble")
-    size, scale = None, ctx.settings.render_scale
-    if scale < 1:
-        from reelcrew.tools.generation.local import size_for
-
-        size = size_for(ctx.channel.aspect, scale)
-    video = await asyncio.to_thread(assemble_video, script, list(outcome.clips), voices, out,
-                                    aspect=ctx.channel.aspect, size=size, progress=ctx.progress)
-    keys = [c.cache_key for c in outcome.clips if c.cache_key] + [v.cache_key for v in voices if v.cache_key]
-    mark_used(ctx.store, ctx.run_id, keys)
-    cost = round(sum(c.cost_usd for c in outcome.clips if not c.cached)
-                 + sum(v.cost_usd for v in voices if not v.cached), 4)
-    providers = sorted({c.provider for c in outcome.clips} | {v.provider for v in voices})
-    ctx.put("video", {"ok": True, "script_version": version, "path": str(video.path), "srt_path": str(video.srt_path),
-                      "thumbnail_path": str(video.thumbnail_path), "duration_s": video.duration_s,
-                      "width": video.width, "height": video.height, "sha256": video.sha256,
-                      "cost_usd": cost, "providers": providers, "fixes_applied": fixes})
-    ctx.store.update_run(ctx.run_id, video_path=str(video.path))
-    ctx.store.step_finished(ctx.run_id, "produce")
-    return {"ok": True, "video_version": ctx.store.count_artifacts(ctx.run_id, "video"), "duration_s": video.duration_s,
-            "size": f"{video.width}x{video.height}", "providers": providers, "cost_usd": cost,
-            "path": str(video.path)}
-
-
 def make_dispatcher(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:
+    tools, outside_note, extra_rounds = agent_tools(ctx, "Dispatcher", build_tools(ctx))
     return AssistantAgent(
         "Dispatcher",
         model_client=client,
-        tools=build_tools(ctx),
-        system_message=SYSTEM_MESSAGE,
+        tools=tools,
+        system_message=SYSTEM_MESSAGE + outside_note,
         description="Generates shots and voice through provider chains and assembles the video.",
-        reflect_on_tool_use=True,
-        max_tool_iterations=3,
+        **agent_options(ctx, iterations=3 + extra_rounds, tail=6),
     )

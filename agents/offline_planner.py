@@ -32,6 +32,7 @@ from autogen_core.models import (
 from autogen_core.tools import Tool, ToolSchema
 
 from reelcrew.agents.offline_writer import compose_script
+from reelcrew.mcp.outside import OUTSIDE_MARK
 
 ROLE = re.compile(r"You are the (\w+) of ReelCrew")
 TAG = "[offline planner]"
@@ -65,9 +66,11 @@ class OfflinePlanner(ChatCompletionClient):
         if policy is None:
             content: str | list[FunctionCall] = _select_speaker(messages)
         else:
-            action = policy(turn) if may_call else None
-            content = [FunctionCall(id=f"call_{uuid.uuid4().hex[:12]}", name=action[0], arguments=json.dumps(action[1]))] \
-                if action else f"{TAG} {role}: {SUMMARIES[role](turn)}"
+            stopped = any(res.get("stopped") for _n, _a, res in turn)  # a tool said the run stops here
+            action = policy(turn, _outside(tools)) if may_call and not stopped else None
+            calls = action if isinstance(action, list) else [action] if action else []
+            content = [FunctionCall(id=f"call_{uuid.uuid4().hex[:12]}", name=name, arguments=json.dumps(args))
+                       for name, args in calls] if calls else f"{TAG} {role}: {SUMMARIES[role](turn)}"
         usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
         return CreateResult(finish_reason="function_calls" if isinstance(content, list) else "stop",
                             content=content, usage=usage, cached=False)
@@ -159,6 +162,24 @@ def _called(turn: Turn, name: str) -> list[dict[str, Any]]:
     return [res for n, _a, res in turn if n == name]
 
 
+Outside = list[tuple[str, str]]  # (outside MCP tool's name, its first required text parameter)
+
+
+def _outside(tools: Sequence[Tool | ToolSchema]) -> Outside:
+    """The outside MCP tools offered (their description opens with OUTSIDE_MARK) that take a text query."""
+    found: Outside = []
+    for tool in tools:
+        schema: Any = tool if isinstance(tool, dict) else tool.schema
+        if not str(schema.get("description", "")).startswith(OUTSIDE_MARK):
+            continue
+        params = schema.get("parameters") or {}
+        props = params.get("properties") or {}
+        key = next((k for k in params.get("required", []) if (props.get(k) or {}).get("type") == "string"), None)
+        if key:
+            found.append((schema["name"], key))
+    return found
+
+
 def _select_speaker(messages: Sequence[LLMMessage]) -> str:
     """Asked to pick a speaker: the first candidate named in the prompt (the flow already narrowed them)."""
     text = " ".join(str(getattr(m, "content", "")) for m in messages)
@@ -169,21 +190,23 @@ def _select_speaker(messages: Sequence[LLMMessage]) -> str:
 
 # -- what each agent does next --------------------------------------------------
 
-def _researcher(turn: Turn) -> tuple[str, dict[str, Any]] | None:
+def _researcher(turn: Turn, outside: Outside) -> tuple[str, dict[str, Any]] | None:
     ranked = _called(turn, "rank_topics")
     if not ranked:
         return "rank_topics", {"limit": 5}
     chosen = _called(turn, "choose_topic")
     if chosen and chosen[-1].get("ok"):
         return None
-    queue = [t for t in ranked[-1].get("queue", []) if t.get("eligible")] or ranked[-1].get("queue", [])
+    # only eligible topics: one already chosen in this run, or repeating the channel's own recent
+    # runs and posts, is never scripted again (it would render, then fail the near-duplicate check)
+    queue = [t for t in ranked[-1].get("queue", []) if t.get("eligible")]
     if not queue or len(chosen) >= 2:
         return None
     return "choose_topic", {"topic_id": queue[0]["topic_id"],
                             "angle": "explain it simply with one concrete example and one action to take"}
 
 
-def _scriptwriter(turn: Turn) -> tuple[str, dict[str, Any]] | None:
+def _scriptwriter(turn: Turn, outside: Outside) -> tuple[str, dict[str, Any]] | None:
     briefs = _called(turn, "get_brief")
     if not briefs:
         return "get_brief", {}
@@ -199,16 +222,22 @@ def _scriptwriter(turn: Turn) -> tuple[str, dict[str, Any]] | None:
     return "submit_script", {"script": compose_script(brief)}
 
 
-def _dispatcher(turn: Turn) -> tuple[str, dict[str, Any]] | None:
+def _dispatcher(turn: Turn, outside: Outside) -> tuple[str, dict[str, Any]] | list[tuple[str, dict[str, Any]]] | None:
     orders = _called(turn, "get_work_order")
     if not orders:
         return "get_work_order", {}
     if not orders[-1].get("ok") or _called(turn, "produce_video"):
         return None
+    visuals = orders[-1].get("shot_visuals") or []
+    if outside and visuals and not _called(turn, outside[0][0]):
+        # one stock clip search per shot, all in one round (the way a model calls tools in parallel):
+        # the query is the shot's own visual prompt up to its first comma (our text, not the server's)
+        name, key = outside[0]
+        return [(name, {key: str(v.get("visual", "")).split(",")[0][:120] or "background"}) for v in visuals[:8]]
     return "produce_video", {"fixes": orders[-1].get("fixes", [])}
 
 
-def _qa(turn: Turn) -> tuple[str, dict[str, Any]] | None:
+def _qa(turn: Turn, outside: Outside) -> tuple[str, dict[str, Any]] | None:
     if not _called(turn, "check_video"):
         return "check_video", {}
     if not _called(turn, "check_policy"):
@@ -216,7 +245,7 @@ def _qa(turn: Turn) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def _publisher(turn: Turn) -> tuple[str, dict[str, Any]] | None:
+def _publisher(turn: Turn, outside: Outside) -> tuple[str, dict[str, Any]] | None:
     if not _called(turn, "plan_schedule"):
         return "plan_schedule", {}
     if not _called(turn, "publish_video"):
@@ -253,6 +282,12 @@ def _say_scriptwriter(turn: Turn) -> str:
     last = subs[-1]
     fb = briefs[-1].get("feedback", []) if briefs else []
     addressed = f" It addresses: {'; '.join(fb)[:300]}." if fb else ""
+    review = (briefs[-1].get("review") or [{}])[-1] if briefs else {}
+    if review.get("target") == "unsure":
+        addressed += (" I read the last rejection as about the draft, so the topic is kept and the hook and body "
+                      "changed; if you meant the topic, reject again with --about topic (or say 'different topic').")
+    elif review.get("target"):
+        addressed += f" I read the last rejection as about the {review['target']}."
     if last.get("ok"):
         return (f"Script v{last['version']} submitted: {last['total_seconds']} s, hook of {last['hook_words']} words, "
                 f"estimated cost ${last.get('estimated_cost_usd', 0):.2f}.{addressed} Ready for the human's approval.")
@@ -260,7 +295,26 @@ def _say_scriptwriter(turn: Turn) -> str:
     return f"Script v{last.get('version', '?')} failed the checks: {problems}. I will revise it."
 
 
+def _outside_said(turn: Turn) -> str:
+    """What the outside tools gave, in our own words: counts only (their text stays in the tool results)."""
+    outside = [(n, res) for n, _a, res in turn if "server" in res and "tool" in res]
+    if not outside:
+        return ""
+    found = sum(1 for _n, res in outside if res.get("ok") and res.get("result") not in (None, '""', '"[]"'))
+    server = outside[0][1]["server"]
+    failed = [res.get("error", "") for _n, res in outside if not res.get("ok")]
+    text = (f" Stock footage: asked outside MCP server {server} once per shot ({len(outside)} searches); "
+            f"{found} returned candidate clips (quoted in the tool results, not used as instructions).")
+    if failed:
+        text += f" {len(failed)} search(es) failed: {str(failed[-1])[:160]}"
+    return text
+
+
 def _say_dispatcher(turn: Turn) -> str:
+    return _say_dispatcher_work(turn) + _outside_said(turn)
+
+
+def _say_dispatcher_work(turn: Turn) -> str:
     prod = _called(turn, "produce_video")
     if not prod:
         orders = _called(turn, "get_work_order")
@@ -281,7 +335,7 @@ def _say_qa(turn: Turn) -> str:
     policy = (_called(turn, "check_policy") or [{}])[-1]
     if video.get("passed") and policy.get("passed"):
         return (f"Video v{video.get('video_version')} passed all {video.get('checks')} technical checks and the policy "
-                f"checks (flags: {json.dumps(policy.get('flags', {}))}). Ready for the human's publish approval.")
+                f"checks ({_flags_text(policy.get('flags', {}))}). Ready for the human's publish approval.")
     parts = [f"{f['name']} measured {f['measured']} (limit {f['limit']}): fix {f['fix']}" for f in video.get("failures", [])]
     parts += [f"{f.get('name')}: {f.get('detail')} -> {f.get('fix')} ({f.get('route_to', 'Scriptwriter')})"
               for f in policy.get("failed", [])]
@@ -295,7 +349,20 @@ def _say_publisher(turn: Turn) -> str:
         return "Nothing was published: " + str(pub.get("error", "no uploads"))
     parts = [f"{u['platform']}: {u['status']}" + (f" at {u['scheduled_at']}" if u.get("scheduled_at") else "")
              + (" (already posted, not posted again)" if u.get("reused") else "") for u in ups]
-    return "Published. " + "; ".join(parts)
+    statuses = {u["status"] for u in ups}
+    headline = ("Published" if statuses == {"published"} else "Scheduled" if statuses == {"scheduled"}
+                else "Handed to the platforms")  # never "Published" for a post that is only scheduled
+    return f"{headline}. " + "; ".join(parts)
+
+
+def _flags_text(flags: object) -> str:
+    """The disclosure flags in words ("disclosures on: commercial content"), not a JSON dump."""
+    if not isinstance(flags, dict) or not flags:
+        return "no disclosure flags"
+    on = [k.replace("_", " ") for k, v in flags.items() if v is True]
+    text = f"flags on: {', '.join(on)}" if on else "no disclosure flags on"
+    disclosure = flags.get("disclosure")
+    return text + (f"; description opens with {disclosure!r}" if isinstance(disclosure, str) and disclosure else "")
 
 
 SUMMARIES = {"Researcher": _say_researcher, "Scriptwriter": _say_scriptwriter, "Dispatcher": _say_dispatcher,

@@ -4,41 +4,64 @@ it exactly once to every platform (the local outbox by default)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 
-from reelcrew.agents.context import RecordedTool, RunContext, result
+from reelcrew import clock
+from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, result
 from reelcrew.agents.dispatcher import approved_script
 from reelcrew.agents.qa_validator import _latest_good_video
-from reelcrew.errors import CrewError
+from reelcrew.errors import CrewError, FailureClass, classify
 
-SYSTEM_MESSAGE = """You are the Publisher of ReelCrew. Call plan_schedule, then publish_video. Publishing is
-idempotent: calling it again never posts twice. Finish with one or two sentences listing where the video went,
-when it goes live, and anything deferred."""
+SYSTEM_MESSAGE = """You are the Publisher of ReelCrew. Call plan_schedule, then publish_video (idempotent: never
+posts twice). Finish with one sentence: where the video went, when it goes live, anything deferred."""
 
 
 def schedule_slots(ctx: RunContext) -> list[dict]:
-    from reelcrew.tools.publishing.schedule import plan_schedule as plan
+    """The run's cadence slot where the autopilot gave it one (still ahead), else the next free best window."""
+    from datetime import datetime
 
-    return [s.model_dump(mode="json") for s in plan(ctx.channel, ctx.platforms, store=ctx.store)]
+    from reelcrew.tools.publishing.schedule import LEAD_TIME, plan_schedule as plan
+
+    planned = {s.platform: s.model_dump(mode="json") for s in plan(ctx.channel, ctx.platforms, store=ctx.store)}
+    run = ctx.store.get_run(ctx.run_id)
+    given = (run.options.get("slots") or {}) if run else {}
+    for platform, at in given.items():
+        if platform not in planned:
+            continue
+        when = datetime.fromisoformat(at)
+        if when >= clock.now() + LEAD_TIME:
+            planned[platform] = {"platform": platform, "at": when.isoformat(), "source": "requested",
+                                 "reason": f"cadence slot {run.options.get('cadence')}"}
+    return [planned[p] for p in ctx.platforms if p in planned]
 
 
 def build_tools(ctx: RunContext) -> list[RecordedTool]:
+    # A model may call both tools in one response, and AutoGen runs them concurrently: the lock runs them
+    # in call order, and publish_video plans first when no schedule exists, so it never reads a half-made one.
+    order = asyncio.Lock()
+
     async def plan_schedule() -> str:
-        """Plan a slot per platform in the channel's best posting windows, within each platform's quota."""
-        data = await asyncio.to_thread(schedule_slots, ctx)
-        ctx.put("schedule", {"slots": data})
-        return result(ok=True, slots=data)
+        """Plan a slot per platform in the best posting windows, within quotas."""
+        async with order:
+            data = await asyncio.to_thread(schedule_slots, ctx)
+            ctx.put("schedule", {"slots": data})
+            return result(ok=True, slots=data)
 
     async def publish_video() -> str:
-        """Publish the approved video to every planned platform, exactly once, with disclosures and metadata."""
-        try:
-            return result(**await asyncio.to_thread(_publish, ctx))
-        except CrewError as exc:
-            return result(ok=False, error=exc.message[:500], hint=exc.hint)
+        """Publish the approved video to every planned platform, exactly once."""
+        async with order:
+            if ctx.latest("schedule") is None:
+                ctx.put("schedule", {"slots": await asyncio.to_thread(schedule_slots, ctx)})
+            try:
+                return result(**await asyncio.to_thread(_publish, ctx))
+            except CrewError as exc:
+                if not classify(exc).retryable:
+                    raise  # missing credentials, a refused post, a policy violation: the step stops (RecordedTool)
+                return result(ok=False, error=exc.message[:500], hint=exc.hint)
 
     return [
         RecordedTool(plan_schedule, ctx, plan_schedule.__doc__ or ""),
@@ -68,7 +91,7 @@ def _publish(ctx: RunContext) -> dict:
     request = PublishRequest(
         run_id=ctx.run_id, channel=ctx.channel.name, video_path=Path(video["path"]),
         thumbnail_path=Path(video["thumbnail_path"]), srt_path=Path(video["srt_path"]),
-        video_sha256=video["sha256"],
+        video_sha256=video["sha256"], draft=bool(video.get("draft")),
         metadata=build_metadata(script, ctx.channel, ctx.platforms[0], policy=policy),
     )
     uploads = publish(
@@ -85,22 +108,26 @@ def _publish(ctx: RunContext) -> dict:
             memory.add(VideoRecord(
                 video_id=u.platform_id or u.idempotency_key, channel=ctx.channel.name, platform=u.platform,
                 topic=brief[1]["title"] if brief else script.title, hook=script.hook,
-                summary=script.narration[:500], published_at=u.scheduled_at or datetime.now(timezone.utc),
+                summary=script.narration[:500], published_at=u.scheduled_at or clock.now(),
                 run_id=ctx.run_id,
             ))
     rows = [u.model_dump(mode="json") for u in uploads]
     ctx.put("publication", {"video_version": v, "uploads": rows, "complete": done})
+    for u in uploads:  # a platform refused for good (a 400, revoked credentials): asking again cannot help
+        if u.status == "failed" and u.failure and not FailureClass(u.failure).retryable:
+            message, _, hint = u.detail.partition("\n  fix: ")
+            raise CrewError(f"{u.platform}: {message}", hint=hint or None, failure=FailureClass(u.failure))
     return {"ok": done, "uploads": [{k: r[k] for k in ("platform", "status", "platform_id", "url", "scheduled_at",
                                                         "reused", "detail")} for r in rows]}
 
 
 def make_publisher(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:
+    tools, outside_note, extra_rounds = agent_tools(ctx, "Publisher", build_tools(ctx))
     return AssistantAgent(
         "Publisher",
         model_client=client,
-        tools=build_tools(ctx),
-        system_message=SYSTEM_MESSAGE,
+        tools=tools,
+        system_message=SYSTEM_MESSAGE + outside_note,
         description="Schedules and publishes the approved video exactly once per platform.",
-        reflect_on_tool_use=True,
-        max_tool_iterations=3,
+        **agent_options(ctx, iterations=3 + extra_rounds, tail=6),
     )

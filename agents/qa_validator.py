@@ -9,13 +9,13 @@ from pathlib import Path
 from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 
-from reelcrew.agents.context import RecordedTool, RunContext, result
+from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, result
 from reelcrew.agents.dispatcher import approved_script
 from reelcrew.errors import CrewError
 
-SYSTEM_MESSAGE = """You are the QAValidator of ReelCrew. Call check_video, then check_policy, on the latest video.
-Finish with two sentences: pass, or each failure with the fix and who must make it (the Dispatcher for technical
-fixes, the Scriptwriter for script or disclosure fixes)."""
+SYSTEM_MESSAGE = """You are the QAValidator of ReelCrew. Call check_video, then check_policy. Finish with one
+sentence: pass, or each failure with its fix and who makes it (Dispatcher: technical; Scriptwriter: script,
+disclosure)."""
 
 
 def _latest_good_video(ctx: RunContext) -> tuple[int, dict] | None:
@@ -54,7 +54,7 @@ def policy_checks(ctx: RunContext, script, video: dict):
 
 def build_tools(ctx: RunContext) -> list[RecordedTool]:
     async def check_video() -> str:
-        """Run the technical checks (codecs, size, aspect, fps, duration, audio, loudness, black/frozen frames, captions)."""
+        """Technical checks: codecs, size, duration, audio, loudness, frames, captions."""
         found = _latest_good_video(ctx)
         approved = approved_script(ctx)
         if found is None or approved is None:
@@ -62,7 +62,9 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
         v, video = found
         ctx.fault("qa")
         try:
-            report = await asyncio.to_thread(video_checks, ctx, video, approved[1].total_seconds)
+            # shots are rendered to the measured voice; older videos fall back to the script's plan
+            expected = video.get("planned_s") or approved[1].total_seconds
+            report = await asyncio.to_thread(video_checks, ctx, video, expected)
         except CrewError as exc:
             failures = [{"name": "readable", "measured": exc.message[:200], "limit": "a playable MP4",
                          "fix": "re-render and re-assemble the video"}]
@@ -76,7 +78,7 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
         return result(ok=True, video_version=v, passed=report.passed, checks=len(report.checks), failures=failures)
 
     async def check_policy() -> str:
-        """Check disclosures (affiliate/FTC, synthetic media), made-for-kids and near-duplicates of recent uploads."""
+        """Policy checks: disclosures, synthetic media, made-for-kids, near-duplicates."""
         found = _latest_good_video(ctx)
         approved = approved_script(ctx)
         if found is None or approved is None:
@@ -87,7 +89,7 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
         ctx.put("policy_report", {**data, "video_version": v, "script_version": video["script_version"]})
         failed = [f for f in data.get("findings", []) if not f.get("passed")]
         return result(ok=True, video_version=v, passed=report.passed, failed=failed,
-                      flags={k: data[k] for k in data if k not in ("findings", "passed")})
+                      flags={k: data[k] for k in data if k not in ("findings", "passed", "fingerprint", "run_id")})
 
     return [
         RecordedTool(check_video, ctx, check_video.__doc__ or ""),
@@ -96,12 +98,12 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
 
 
 def make_qa_validator(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:
+    tools, outside_note, extra_rounds = agent_tools(ctx, "QAValidator", build_tools(ctx))
     return AssistantAgent(
         "QAValidator",
         model_client=client,
-        tools=build_tools(ctx),
-        system_message=SYSTEM_MESSAGE,
+        tools=tools,
+        system_message=SYSTEM_MESSAGE + outside_note,
         description="Checks the video technically and against platform and monetization policy.",
-        reflect_on_tool_use=True,
-        max_tool_iterations=3,
+        **agent_options(ctx, iterations=3 + extra_rounds, tail=6),
     )

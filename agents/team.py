@@ -8,15 +8,16 @@ names. ``FlowTermination`` stops the run at every gate and when the run is over.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import re
+from typing import Any, Callable, Sequence
 
 from autogen_agentchat.base import TerminationCondition
 from autogen_agentchat.conditions import MaxMessageTermination
 from autogen_agentchat.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 from autogen_agentchat.teams import SelectorGroupChat
-from autogen_core.models import ChatCompletionClient
+from autogen_core.models import ChatCompletionClient, SystemMessage, UserMessage
 
-from reelcrew.agents.context import RunContext
+from reelcrew.agents.context import RunContext, quoted
 from reelcrew.agents.dispatcher import make_dispatcher
 from reelcrew.agents.flow import AGENTS, Step, next_step
 from reelcrew.agents.gates import gate_summary
@@ -76,9 +77,53 @@ class FlowTermination(TerminationCondition):
         self._terminated = False
 
 
+CHOICE_PROMPT = """You choose who speaks next in a short-video production crew, at stage {stage}.
+The human said: {reason}
+{roles}
+The flow reads this as a job for {suggested}. Answer with exactly one name from the candidates: {participants}"""
+
+
+async def model_choice(client: ChatCompletionClient, step: Step, thread: Sequence[Any],
+                       log: list[dict[str, Any]] | None, *, whole_thread: bool = False) -> str:
+    """Ask the selector model among the flow's candidates only; any other answer falls back to the flow's choice.
+
+    AutoGen 0.7.5 checks the model's answer against all participants, not candidate_func's names,
+    so the crew asks the model itself. It sends only what the choice needs: the stage, the human's
+    words (quoted, length-limited), the candidates' roles and the flow's own reading (its candidate
+    first), not the thread. Every call goes into the transcript (``log``).
+    """
+    fallback = step.speaker or step.candidates[0]
+    candidates = [fallback] + [n for n in step.candidates if n != fallback]
+    roles = "\n".join(f"{n}: {FACTORIES_ROLES[n]}" for n in candidates)
+    if whole_thread:  # the naive baseline: AutoGen's default selector reads the whole thread every turn
+        history = "\n\n".join(f"{getattr(m, 'source', '?')} : {m.to_text()}" for m in thread)
+        prompt = SELECTOR_PROMPT.format(roles=roles, history=history, participants=candidates)
+    else:
+        prompt = CHOICE_PROMPT.format(stage=step.stage, reason=quoted(step.reason or "(no reason given)", 300),
+                                      roles=roles, suggested=fallback, participants=candidates)
+    res = await client.create([SystemMessage(content="Answer with one name only."),
+                               UserMessage(content=prompt, source="crew")])
+    answer = res.content if isinstance(res.content, str) else ""
+    named = [n for n in candidates if re.search(rf"\b{n}\b", answer)]
+    chosen = named[0] if len(named) == 1 else fallback
+    if log is not None:
+        log.append({"agent": "selector", "event": "selection", "stage": step.stage, "candidates": candidates,
+                    "answer": answer[:200], "chosen": chosen, "fell_back": chosen != (named[0] if named else None),
+                    "usage": {"prompt_tokens": res.usage.prompt_tokens, "completion_tokens": res.usage.completion_tokens}})
+    return chosen
+
+
+FACTORIES_ROLES = {
+    "Researcher": "chooses a new topic (when the reviewer disliked the topic)",
+    "Scriptwriter": "revises the script (when the reviewer wants a better draft of the same topic)",
+    "Dispatcher": "produces the video", "QAValidator": "checks the video", "Publisher": "publishes the video",
+}
+
+
 def build_team(ctx: RunContext, clients: dict[str, ChatCompletionClient], selector_client: ChatCompletionClient,
                *, model_selection: bool, selector_override: Callable[..., str | None] | None = None,
-               termination_override: TerminationCondition | None = None) -> SelectorGroupChat:
+               termination_override: TerminationCondition | None = None,
+               selector_log: list[dict[str, Any]] | None = None) -> SelectorGroupChat:
     """The crew for one run. ``clients`` maps each agent name to its model client.
 
     The overrides are for re-running a transcript, where the recorded speakers and
@@ -89,10 +134,13 @@ def build_team(ctx: RunContext, clients: dict[str, ChatCompletionClient], select
     def current() -> Step:
         return next_step(ctx.store, ctx.run_id, ctx.channel, coordination=ctx.settings.coordination)
 
-    def selector_func(thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> str | None:
+    async def selector_func(thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> str | None:
         step = current()
+        if model_selection and not ctx.settings.context_bounds and step.speaker:
+            # the naive baseline (CREW_CONTEXT_BOUNDS=0): the model picks every speaker from the whole thread
+            return await model_choice(selector_client, step, thread, selector_log, whole_thread=True)
         if model_selection and len(step.candidates) > 1:
-            return None  # the model chooses, among candidate_func's names only
+            return await model_choice(selector_client, step, thread, selector_log)
         if step.speaker is None:
             raise RuntimeError(f"the flow has no speaker at stage {step.stage!r}; the run should have stopped")
         return step.speaker

@@ -36,7 +36,8 @@ import psutil
 from reelcrew.settings import get_settings
 from reelcrew.tools.generation.base import ClipRequest
 from reelcrew.tools.generation.local import LocalRenderer
-from reelcrew.tools.media.assemble import VOICE_PAD_S, assemble_video
+from reelcrew.tools.media.assemble import assemble_video
+from reelcrew.tools.media.pacing import shot_seconds, tighten
 from reelcrew.tools.media.encoding import FINAL_CRF, FINAL_PRESET, x264_args
 from reelcrew.tools.media.ffmpeg import run_ffmpeg
 from reelcrew.tools.media.voice import PiperVoice
@@ -111,12 +112,12 @@ async def end_to_end(folder: Path, scale: float, s: Script, narrations: list[str
                      captions_in_render: bool) -> tuple[float, float, tuple[int, int]]:
     renderer, voice = LocalRenderer(scale=scale), PiperVoice()
     t0 = time.perf_counter()
-    voices = [await voice.synthesize(n, folder / f"v{i}.wav") for i, n in enumerate(narrations, 1)]
+    voices = [tighten(await voice.synthesize(n, folder / f"v{i}.wav")) for i, n in enumerate(narrations, 1)]
     t1 = time.perf_counter()
     clips = []
-    for sh, v in zip(s.shots, voices):  # as the Dispatcher asks: long enough for the voice, with its words
+    for sh, v, sec in zip(s.shots, voices, shot_seconds(voices)):  # as the Dispatcher asks: the voice's length
         request = ClipRequest(prompt=sh.visual_prompt, on_screen_text=sh.on_screen_text, item=f"shot-{sh.index}",
-                              seconds=max(sh.seconds, v.duration_s + VOICE_PAD_S),
+                              seconds=round(sec, 2),
                               captions=v.words if captions_in_render else None)
         clips.append(await renderer.generate(request, folder / f"c{sh.index}.mp4"))
     t2 = time.perf_counter()

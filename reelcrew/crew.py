@@ -8,6 +8,7 @@ are saved, the human decides, and the next segment starts with that decision.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,18 +17,23 @@ from typing import Any, Awaitable, Callable, Sequence
 from autogen_agentchat.base import TaskResult, TerminationCondition
 from autogen_agentchat.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 
-from reelcrew.agents.brains import RecordingClient, ReplayClient, is_offline, make_client
+from reelcrew.agents.brains import RecordingClient, ReplayClient, check_brains, effective_brains, is_offline
+from reelcrew.agents.model_calls import ModelBoundReached, ModelMeter, metered_clients
 from reelcrew.agents.context import ReplayDivergence, RunContext, ToolRecord
 from reelcrew.agents.flow import AGENTS, next_step
 from reelcrew.agents.gates import GateAnswer, GateRequest, apply_decision, gate_request
 from reelcrew.agents.offline_planner import OfflinePlanner
 from reelcrew.agents.team import build_team
 from reelcrew.config import ChannelConfig, load_channel
-from reelcrew.errors import InputError
+from reelcrew.errors import BudgetExceeded, ConfigError, InputError
 from reelcrew.faults import injector_for
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings, get_settings
-from reelcrew.tools.store import RunStore, open_store
+from reelcrew.shorten import shorten
+from reelcrew.tools.script.checks import check_script
+from reelcrew.tools.script.models import Script
+from reelcrew.tools.store import Gate, RunRecord, RunStore, open_store
+from reelcrew.tools.store.leases import Lease, channel_lease, holder_of, run_lease
 from reelcrew.transcripts import Transcript, load
 
 Approver = Callable[[GateRequest], Awaitable[GateAnswer | None]]
@@ -43,6 +49,7 @@ class RunOutcome:
     transcript_path: str
     message: str
     uploads: list[dict[str, Any]] = field(default_factory=list)
+    untouched: bool = False  # start found this run waiting for a human and left it as it was (not asked here)
 
 
 async def auto_approve(request: GateRequest) -> GateAnswer | None:
@@ -61,39 +68,154 @@ def _context(run_id: str, channel: ChannelConfig, store: RunStore, settings: Set
                       progress=progress)
 
 
+LEASE_WAIT_S = 900.0  # a second `crew start` waits this long for the process driving the channel's run
+
+
+def last_run_id() -> str | None:
+    """The run this process drove last (so an interrupt can name the run to resume)."""
+    return _LAST_RUN[0]
+
+
+_LAST_RUN: list[str | None] = [None]
+
+
+def _waiting_for_human(store: RunStore, run: RunRecord) -> Gate | None:
+    return store.pending_gate(run.run_id)
+
+
+@dataclass
+class _Pick:
+    run_id: str | None = None       # the run this process drives (its lease is held)
+    lease: Lease | None = None
+    created: bool = False
+    busy: str | None = None         # a run another live process drives
+    waiting: RunRecord | None = None  # a run left waiting for a human
+
+
 async def start_run(channel: str = "demo", *, platforms: list[str] | None = None, approver: Approver | None = None,
                     yes: bool = False, new: bool = False, settings: Settings | None = None,
-                    progress: Progress | None = None) -> RunOutcome:
-    """Produce one video for ``channel``; continues the channel's unfinished run unless ``new``."""
+                    progress: Progress | None = None, lease_wait_s: float = LEASE_WAIT_S) -> RunOutcome:
+    """Produce one video for ``channel``.
+
+    Continues the channel's unfinished run when nobody has to decide anything (a crash or
+    an interrupt left it), or when ``yes`` answers the gate it waits at. A run waiting for
+    a human is never continued silently: per the channel's ``when_waiting`` policy, start
+    stops and names it (``stop``) or starts a new run (``new``). A run another process is
+    driving is waited for (up to ``lease_wait_s``), and the outcome says so.
+    """
     settings = settings or get_settings()
     store = open_store(settings)
     cfg = load_channel(channel, settings)
-    if not new:
-        unfinished = store.list_runs(channel=cfg.name, unfinished=True)
-        if unfinished:
-            (progress or NullProgress()).note(
-                f"crew: continuing the unfinished run {unfinished[0].run_id} (stopped at {unfinished[0].stage}); "
-                f"use --new to start another")
-            return await resume_run(unfinished[0].run_id, approver=approver, yes=yes, settings=settings,
-                                    progress=progress, platforms=platforms)
     chosen = _platforms(cfg, platforms)
+    check_brains(cfg, settings)  # a bad brain spec fails here, before a run exists
+    note = (progress or NullProgress()).note
+    picking = channel_lease(store, cfg.name)
+    await asyncio.to_thread(picking.acquire, lease_wait_s)
+    try:
+        pick = _pick_run(store, cfg, chosen, new=new, yes=yes, note=note)
+    finally:
+        picking.release()
+    if pick.lease is None and pick.busy is None:
+        return _waiting_outcome(store, settings, pick.waiting)
+    if pick.busy is not None:
+        busy = pick.busy
+        lease = run_lease(store, busy)
+        holder = holder_of(store, busy)
+        if holder is not None:
+            note(f"crew: run {busy} is being driven by another process (pid {holder.pid}); waiting for it to finish "
+                 f"(up to {lease_wait_s:.0f} s) instead of starting a second copy")
+        await asyncio.to_thread(lease.acquire, lease_wait_s)
+        run = store.get_run(busy)
+        if run.finished or _waiting_for_human(store, run) is not None:
+            lease.release()
+            note(f"crew: run {busy} ended {run.status} in the other process; nothing more to do here")
+            return _outcome_of(store, settings, busy)
+        note(f"crew: the process driving run {busy} stopped; continuing it here")
+        pick = _Pick(run_id=busy, lease=lease)
+    return await _leased_drive(pick.lease, pick.run_id, cfg, store, settings, approver=approver, yes=yes,
+                               progress=progress, platforms=platforms, fresh=pick.created)
+
+
+def _pick_run(store: RunStore, cfg: ChannelConfig, chosen: list[str], *, new: bool, yes: bool,
+              note: Callable[[str], None]) -> _Pick:
+    """Under the channel lease: the run to drive (its lease taken), or the run to wait for, or the waiting run."""
+    waiting: RunRecord | None = None
+    busy: str | None = None
+    if not new:
+        for run in store.list_runs(channel=cfg.name, unfinished=True):
+            gate = _waiting_for_human(store, run)
+            if gate is not None and not (yes and gate.gate in AUTO_GATES):
+                waiting = waiting or run
+                continue
+            lease = run_lease(store, run.run_id)
+            if lease.try_acquire() is not None:
+                busy = busy or run.run_id
+                continue
+            why = f"it waits at the {gate.gate} gate, which --yes approves" if gate else f"stopped at {run.stage}"
+            note(f"crew: continuing the unfinished run {run.run_id} ({why}); use --new to start another")
+            return _Pick(run_id=run.run_id, lease=lease)
+        if busy is not None:
+            return _Pick(busy=busy)
+        if waiting is not None:
+            if cfg.when_waiting == "stop":
+                return _Pick(waiting=waiting)
+            gate = _waiting_for_human(store, waiting)
+            note(f"crew: run {waiting.run_id} waits for a human at the {gate.gate} gate; starting a new run "
+                 f"(channel policy when_waiting: new)")
     run_id = store.create_run(cfg.name, {"platforms": chosen})
-    return await _drive(run_id, cfg, store, settings, chosen, approver, yes, progress or NullProgress(), fresh=True)
+    lease = run_lease(store, run_id)
+    lease.try_acquire()  # a new run: nobody else knows it yet
+    return _Pick(run_id=run_id, lease=lease, created=True, waiting=waiting)
+
+
+def _waiting_outcome(store: RunStore, settings: Settings, run: RunRecord) -> RunOutcome:
+    gate = _waiting_for_human(store, run)
+    flags = "--retry, --new-topic or --abandon" if gate.gate == "escalation" else "--approve or --reject --reason TEXT"
+    outcome = _outcome_of(store, settings, run.run_id)
+    outcome.untouched = True
+    outcome.message = (f"run {run.run_id} waits for a human at the {gate.gate} gate ({gate.subject}): "
+                       f"{gate.summary.rstrip('.')}. `crew start` does not continue it: answer it with "
+                       f"`crew resume {run.run_id}` in a terminal, or with {flags}; `crew start --new` starts "
+                       f"another run (or set `when_waiting: new` in the channel)")
+    return outcome
+
+
+def _outcome_of(store: RunStore, settings: Settings, run_id: str) -> RunOutcome:
+    run = store.get_run(run_id)
+    ctx = _context(run_id, load_channel(run.channel, settings), store, settings,
+                   run.options.get("platforms") or [], NullProgress())
+    return _outcome(ctx, _transcript_path(settings, run_id))
 
 
 async def resume_run(run_id: str, *, approver: Approver | None = None, yes: bool = False,
                      settings: Settings | None = None, progress: Progress | None = None,
-                     platforms: list[str] | None = None) -> RunOutcome:
+                     platforms: list[str] | None = None, lease_wait_s: float = 0.0) -> RunOutcome:
     settings = settings or get_settings()
     store = open_store(settings)
     run = store.get_run(run_id)
     if run is None:
         raise InputError(f"no run {run_id!r}", hint="`crew runs` lists runs")
     cfg = load_channel(run.channel, settings)
-    chosen = _platforms(cfg, platforms) if platforms else run.options.get("platforms") or cfg.platforms
-    if run.status == "escalated":
-        store.update_run(run_id, status="awaiting_approval")
-    return await _drive(run_id, cfg, store, settings, chosen, approver, yes, progress or NullProgress(), fresh=False)
+    lease = run_lease(store, run_id)
+    await asyncio.to_thread(lease.acquire, lease_wait_s)
+    return await _leased_drive(lease, run_id, cfg, store, settings, approver=approver, yes=yes, progress=progress,
+                               platforms=platforms, fresh=False)
+
+
+async def _leased_drive(lease: Lease, run_id: str, cfg: ChannelConfig, store: RunStore, settings: Settings, *,
+                        approver: Approver | None, yes: bool, progress: Progress | None,
+                        platforms: list[str] | None, fresh: bool) -> RunOutcome:
+    """Drive the run while holding its lease; the lease goes when this process stops driving, however it stops."""
+    try:
+        run = store.get_run(run_id)
+        chosen = _platforms(cfg, platforms) if platforms else run.options.get("platforms") or cfg.platforms
+        if run.status == "escalated":
+            store.update_run(run_id, status="awaiting_approval")
+        _LAST_RUN[0] = run_id
+        return await _drive(run_id, cfg, store, settings, chosen, approver, yes, progress or NullProgress(),
+                            fresh=fresh)
+    finally:
+        lease.release()
 
 
 def pending_request(run_id: str, settings: Settings | None = None) -> GateRequest | None:
@@ -106,6 +228,14 @@ def pending_request(run_id: str, settings: Settings | None = None) -> GateReques
     ctx = _context(run_id, load_channel(run.channel, settings), store, settings, run.options.get("platforms") or [],
                    NullProgress())
     return gate_request(ctx)
+
+
+def check_edited(run_id: str, script: Script, settings: Settings | None = None) -> list[str]:
+    """The checks' problems with a human's edited script, against the run's channel (empty: it passes)."""
+    settings = settings or get_settings()
+    run = open_store(settings).get_run(run_id)
+    report = check_script(script, load_channel(run.channel, settings))
+    return [f"{p.check}: {p.detail} -> {p.fix}" for p in report.problems]
 
 
 def answer_once(answer: GateAnswer) -> Approver:
@@ -130,12 +260,12 @@ def _platforms(cfg: ChannelConfig, override: list[str] | None) -> list[str]:
     return chosen or ["outbox"]
 
 
-def _clients(cfg: ChannelConfig, log: list[dict[str, Any]]) -> tuple[dict[str, Any], Any, bool, dict[str, str]]:
-    specs = {name: cfg.brains.for_agent(name) for name in AGENTS}
-    clients = {name: RecordingClient(make_client(spec), name, log) for name, spec in specs.items()}
-    selector_spec = cfg.brains.selector or cfg.brains.default
-    specs["selector"] = selector_spec
-    return clients, make_client(selector_spec), not is_offline(selector_spec), specs
+def _clients(cfg: ChannelConfig, settings: Settings, log: list[dict[str, Any]],
+             meter: ModelMeter) -> tuple[dict[str, Any], Any, bool, dict[str, str]]:
+    specs = effective_brains(cfg, settings)
+    built = metered_clients(check_brains(cfg, settings), specs, meter)
+    clients = {name: RecordingClient(built[name], name, log) for name in AGENTS}
+    return clients, RecordingClient(built["selector"], "selector", log), not is_offline(specs["selector"]), specs
 
 
 async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Settings, platforms: list[str],
@@ -148,19 +278,22 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
     path = _transcript_path(settings, run_id)
     transcript = load(path) if (not fresh and path.exists()) else None
     model_log: list[dict[str, Any]] = transcript.model_responses if transcript else []
-    clients, selector, model_selection, specs = _clients(cfg, model_log)
+    meter = ModelMeter(run_id, cfg, store)
+    clients, selector, model_selection, specs = _clients(cfg, settings, model_log, meter)
     if transcript is None:
         transcript = Transcript(run_id=run_id, channel=cfg.name, brains=specs, platforms=platforms,
                                 model_responses=model_log)
     ctx.record.calls = transcript.tool_calls
-    team = build_team(ctx, clients, selector, model_selection=model_selection)
-    state = store.latest_team_state(run_id)
-    if state:
-        await team.load_state(state)
     store.update_run(run_id, transcript_path=str(path))
     decide = approver if not yes else _yes_then(approver)
     task: str | None = f"Produce one short video for channel {cfg.name} (run {run_id})." if fresh else None
     try:
+        if not await _open_outside(ctx, transcript, progress):
+            return _outcome(ctx, path)  # a required MCP server did not start: the run failed with the cause
+        team = build_team(ctx, clients, selector, model_selection=model_selection, selector_log=model_log)
+        state = store.latest_team_state(run_id)
+        if state:
+            await team.load_state(state)
         while True:
             step = next_step(store, run_id, cfg, coordination=settings.coordination)
             if step.terminal:
@@ -178,7 +311,9 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
                 transcript.gates.append({"gate": request.gate, "subject": request.subject,
                                          "decision": answer.decision, "reason": answer.reason})
                 continue
-            await _segment(team, ctx, transcript, task or f"CONTINUE: resume run {run_id} at stage {step.stage}.")
+            meter.refresh()
+            await _segment(team, ctx, transcript, task or f"CONTINUE: resume run {run_id} at stage {step.stage}.",
+                           meter)
             task = None
             transcript.team_state = await team.save_state()
             store.save_team_state(run_id, transcript.team_state)
@@ -192,8 +327,41 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
             store.update_run(run_id, stage=final.stage)
         run = store.get_run(run_id)
         transcript.status, transcript.video_path = run.status, run.video_path
+        if ctx.outside is not None:
+            transcript.mcp = _outside_record(transcript.mcp, ctx.outside)
+            await ctx.outside.close()  # stdio servers are child processes: never left running
         transcript.save(path)
+        for client in [*clients.values(), selector]:  # model clients hold HTTP connections
+            await client.close()
     return _outcome(ctx, path)
+
+
+async def _open_outside(ctx: RunContext, transcript: Transcript, progress: Progress) -> bool:
+    """Start the channel's outside MCP servers for this process life (each start or resume).
+
+    An optional server that does not start is left out with a note (on the terminal and in the
+    transcript); a required one fails the run with the cause and its fix, and False is returned."""
+    if not ctx.channel.mcp_servers:
+        return True
+    from reelcrew.mcp.outside import OpenServers, fail_run, open_servers
+
+    try:
+        ctx.outside = await open_servers(ctx.channel.mcp_servers, note=progress.note)
+    except ConfigError as exc:
+        ctx.outside = OpenServers(notes=[exc.message], specs={s.name: s for s in ctx.channel.mcp_servers},
+                                  skipped={s.name: exc.message for s in ctx.channel.mcp_servers})
+        progress.note(f"crew: {exc.message}")
+        fail_run(ctx, "mcp", exc.message, exc.hint or "fix the server, or mark it `required: false`")
+        return False
+    return True
+
+
+def _outside_record(before: dict[str, Any] | None, servers: Any) -> dict[str, Any]:
+    """The transcript's account of the outside servers: as they stand now, with every life's notes kept."""
+    now = servers.describe()
+    notes = list((before or {}).get("notes", []))
+    now["notes"] = notes + [n for n in now["notes"] if n not in notes]
+    return now
 
 
 def _yes_then(approver: Approver | None) -> Approver:
@@ -206,17 +374,33 @@ def _yes_then(approver: Approver | None) -> Approver:
     return decide
 
 
-async def _segment(team: Any, ctx: RunContext, transcript: Transcript, task: str) -> None:
+async def _segment(team: Any, ctx: RunContext, transcript: Transcript, task: str,
+                   meter: ModelMeter | None = None) -> None:
     messages: list[dict[str, Any]] = []
     segment = {"task": task, "messages": messages, "stop_reason": None}
     transcript.segments.append(segment)
-    async for item in team.run_stream(task=task):
-        if isinstance(item, TaskResult):
-            segment["stop_reason"] = item.stop_reason
-        else:
-            messages.append(item.dump())
-            if isinstance(item, BaseChatMessage) and item.source in AGENTS:
-                ctx.progress.note(f"{item.source}: {item.to_text()[:160]}")
+    try:
+        async for item in team.run_stream(task=task):
+            if isinstance(item, TaskResult):
+                segment["stop_reason"] = item.stop_reason
+            else:
+                messages.append(item.dump())
+                if isinstance(item, BaseChatMessage) and item.source in AGENTS:
+                    ctx.progress.note(f"{item.source}: {shorten(item.to_text())}")  # cut at a word, never mid-number
+    except Exception:
+        # AutoGen hands an agent's error back as text; the meter kept the real one (agents/model_calls.py)
+        stopped = meter.stopped if meter else None
+        if stopped is None:
+            raise
+        meter.stopped = None
+        segment["stop_reason"] = stopped.message
+        if isinstance(stopped, BudgetExceeded):  # a model call would cross a budget: nothing sent, the human decides
+            ctx.store.open_gate(ctx.run_id, "budget", subject="model", summary=stopped.message)
+            return
+        if not isinstance(stopped, ModelBoundReached):
+            raise stopped from None  # one line, exit 3; the run stays resumable
+        ctx.store.open_gate(ctx.run_id, "escalation", subject="model", summary=stopped.message)
+        return
     if segment["stop_reason"] and "Maximum number of messages" in segment["stop_reason"]:
         ctx.store.open_gate(ctx.run_id, "escalation", subject="messages",
                             summary=f"the crew used {ctx.channel.limits.max_messages} messages without finishing")
@@ -245,8 +429,10 @@ def _outcome(ctx: RunContext, path: Path) -> RunOutcome:
 class RerunReport:
     transcript: str
     segments: int
-    compared: int
+    compared: int  # messages that matched the record
     divergence: str | None
+    requests_compared: int = 0  # model requests that matched the recorded ones
+    requests_recorded: int = 0  # model calls whose request the transcript holds (older transcripts: none)
 
 
 class _ReplayTermination(TerminationCondition):
@@ -281,7 +467,15 @@ def _comparable(dump: dict[str, Any]) -> tuple[str, str, str]:
 
 
 async def rerun_transcript(path: Path, settings: Settings | None = None) -> RerunReport:
-    """Re-execute a recorded run from its model responses, answering every tool call from the record."""
+    """Re-execute a recorded run like a VCR: today's agents, prompts, schemas and context bounds, with the
+    model's answers and the tools' results taken from the record.
+
+    Each model request is compared with the recorded one before its recorded answer is given, so a prompt,
+    schema or code change that alters what a model would be asked is reported at the first call it
+    changes (which call, which agent, a short diff); tool calls must match the record too, and so must
+    the messages of each segment. Transcripts written before requests were recorded are compared on
+    tool calls and messages only (``requests_recorded`` is 0).
+    """
     settings = settings or get_settings()
     t = load(path)
     cfg = load_channel(t.channel, settings) if t.channel else load_channel("demo", settings)
@@ -289,16 +483,28 @@ async def rerun_transcript(path: Path, settings: Settings | None = None) -> Reru
     counts = [sum(1 for m in seg["messages"] if m.get("source") in AGENTS and m.get("type") in
                   ("TextMessage", "ToolCallSummaryMessage", "HandoffMessage")) for seg in t.segments]
     info = OfflinePlanner().model_info
-    clients = {name: ReplayClient(name, [r["result"] for r in t.model_responses if r["agent"] == name], info)
+    answered = [r for r in t.model_responses if r.get("result") is not None]
+    numbered = [{**r, "call": i + 1} for i, r in enumerate(answered)]
+    clients = {name: ReplayClient(name, [r for r in numbered if r.get("agent") == name], info, total=len(numbered))
                for name in AGENTS}
+    recorded = sum(1 for r in numbered if r.get("request") is not None and r.get("agent") in AGENTS)
+    compared = 0
+
+    def report(divergence: str | None) -> RerunReport:
+        return RerunReport(str(path), len(t.segments), compared, divergence,
+                           requests_compared=sum(c.compared for c in clients.values()), requests_recorded=recorded)
+
     with tempfile.TemporaryDirectory() as tmp:
         ctx = RunContext(run_id=t.run_id, channel=cfg, store=RunStore(Path(tmp) / "replay.sqlite3"),
                          settings=settings, platforms=t.platforms, record=ToolRecord(replay=t.tool_calls))
+        if t.mcp:  # outside tools as the run had them, answered from the record (no server is started)
+            from reelcrew.mcp.outside import OpenServers
+
+            ctx.outside = OpenServers.from_record(t.mcp)
         queue = iter(speakers)
         team = build_team(ctx, clients, OfflinePlanner(), model_selection=False,
                           selector_override=lambda thread: next(queue, None) or "Publisher",
                           termination_override=_ReplayTermination(counts or [0]))
-        compared = 0
         for i, seg in enumerate(t.segments):
             expected = [_comparable(m) for m in seg["messages"] if m.get("type") != "StopMessage"]
             got: list[tuple[str, str, str]] = []
@@ -306,19 +512,17 @@ async def rerun_transcript(path: Path, settings: Settings | None = None) -> Reru
                 async for item in team.run_stream(task=seg["task"]):
                     if not isinstance(item, TaskResult) and item.dump().get("type") != "StopMessage":
                         got.append(_comparable(item.dump()))
-            except ReplayDivergence as exc:
-                return RerunReport(str(path), len(t.segments), compared, f"segment {i + 1}: {exc}")
-            except Exception as exc:  # an agent failing on recorded data is a divergence too
-                cause = exc.__cause__ or exc
-                return RerunReport(str(path), len(t.segments), compared,
-                                   f"segment {i + 1}: {type(cause).__name__}: {str(cause)[:300]}")
+            except Exception as exc:  # AutoGen hands an agent's error back as text: the record kept the real one
+                found = next((c.divergence for c in clients.values() if c.divergence), None) or ctx.record.divergence
+                if found is None:  # an agent failing on recorded data is a divergence too
+                    cause = exc.__cause__ or exc
+                    found = f"{type(cause).__name__}: {str(cause).strip().splitlines()[0][:300] if str(cause).strip() else ''}"
+                return report(f"segment {i + 1}: {found}")
             for j, (want, have) in enumerate(zip(expected, got)):
                 compared += 1
                 if want != have:
-                    return RerunReport(str(path), len(t.segments), compared,
-                                       f"segment {i + 1}, message {j + 1}: recorded {want[0]} from {want[1]}: "
-                                       f"{want[2][:160]!r}; re-run gave {have[0]} from {have[1]}: {have[2][:160]!r}")
+                    return report(f"segment {i + 1}, message {j + 1}: recorded {want[0]} from {want[1]}: "
+                                  f"{want[2][:160]!r}; re-run gave {have[0]} from {have[1]}: {have[2][:160]!r}")
             if len(expected) != len(got):
-                return RerunReport(str(path), len(t.segments), compared,
-                                   f"segment {i + 1}: recorded {len(expected)} messages, re-run produced {len(got)}")
-    return RerunReport(str(path), len(t.segments), compared, None)
+                return report(f"segment {i + 1}: recorded {len(expected)} messages, re-run produced {len(got)}")
+    return report(None)

@@ -38,6 +38,7 @@ PROVIDER_KEYS: dict[str, list[tuple[str, ...]]] = {
     "tiktok": [("TIKTOK_ACCESS_TOKEN",), ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET", "TIKTOK_REFRESH_TOKEN")],
     "instagram": [("INSTAGRAM_ACCESS_TOKEN", "INSTAGRAM_USER_ID")],
 }
+MIN_FREE_MB = 300  # renders, voice and the patched voice model of one run fit in this
 BASE_URL_SETTING = {
     "runway": "runway_api_base", "kling": "kling_api_base", "luma": "luma_api_base", "heygen": "heygen_api_base",
     "elevenlabs": "elevenlabs_api_base", "youtube": "youtube_upload_base", "tiktok": "tiktok_api_base",
@@ -105,6 +106,31 @@ def _chroma(settings: Settings) -> str:
     return f"Chroma {chromadb.__version__} at {settings.chroma_dir} ({len(client.list_collections())} collections)"
 
 
+def _model_cache(settings: Settings) -> str:
+    """Cached models (the Piper voice patched for alignment) must match the sha256 recorded when
+    they were built; a damaged one is rebuilt on next use, and doctor says so before a run trips on it."""
+    from reelcrew.tools.store.files import verify_checksum
+
+    folder = settings.cache_dir / "piper"
+    models = sorted(folder.glob("*.onnx")) if folder.is_dir() else []
+    damaged = [p for p in models if not verify_checksum(p)]
+    if damaged:
+        names = " ".join(str(p) for p in damaged)
+        raise RuntimeError(f"damaged cached model(s): {names} (do not match their recorded sha256); "
+                           f"remove them with: rm {names}")
+    return f"{len(models)} cached model(s) verified by sha256 in {folder}" if models else "no cached models yet"
+
+
+def _disk(settings: Settings) -> str:
+    from reelcrew.tools.store.files import device_of, free_mb
+
+    free = free_mb(settings.home)
+    if free < MIN_FREE_MB:
+        raise RuntimeError(f"only {free:.0f} MB free on {device_of(settings.home)} for {settings.home}; "
+                           f"a run needs about {MIN_FREE_MB} MB")
+    return f"{free:,.0f} MB free on {device_of(settings.home)}"
+
+
 def _store(settings: Settings) -> str:
     from reelcrew.tools.store import RunStore
 
@@ -146,9 +172,17 @@ def run_checks(settings: Settings | None = None, *, online: bool = False) -> lis
         _guard("chroma", "check CREW_HOME is writable (or CREW_CHROMA_URL points at a running server)",
                lambda: _chroma(settings)),
         _guard("run store", "upgrade ReelCrew, or move the old CREW_HOME aside", lambda: _store(settings)),
+        _guard("model cache", "remove the damaged files named above; they are rebuilt on next use",
+               lambda: _model_cache(settings)),
     ]
+    disk = _guard("disk space", "free some space, or point CREW_HOME at a bigger disk", lambda: _disk(settings))
+    disk.required = False  # a warning: a run may still fit
+    checks.append(disk)
     channel_checks, channels = _channels(settings)
     checks += channel_checks
+    from reelcrew.mcp.outside import doctor_checks  # starts each MCP server a channel names (issue 14)
+
+    checks += [Check(name, ok, detail, fix, required) for name, ok, detail, fix, required in doctor_checks(channels)]
     used = sorted({p for c in channels for p in [*c.providers.clips, *c.providers.voice, *c.platforms]}
                   - {"local", "piper", "outbox"})
     for name in used:

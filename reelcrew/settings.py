@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     youtube_api_base: str = Field(default="https://www.googleapis.com", alias="YOUTUBE_API_BASE")
     youtube_upload_base: str = Field(default="https://www.googleapis.com", alias="YOUTUBE_UPLOAD_BASE")
     youtube_oauth_token_url: str = Field(default="https://oauth2.googleapis.com/token", alias="YOUTUBE_OAUTH_TOKEN_URL")
+    youtube_analytics_base: str = Field(default="https://youtubeanalytics.googleapis.com", alias="YOUTUBE_ANALYTICS_BASE")
     tiktok_api_base: str = Field(default="https://open.tiktokapis.com", alias="TIKTOK_API_BASE")
     instagram_api_base: str = Field(default="https://graph.facebook.com", alias="INSTAGRAM_API_BASE")
     instagram_graph_version: str = Field(default="v23.0", alias="INSTAGRAM_GRAPH_VERSION")
@@ -40,6 +41,12 @@ class Settings(BaseSettings):
     # the publisher copies the video there first (a folder your web server or bucket sync serves).
     instagram_video_base_url: str | None = Field(default=None, alias="INSTAGRAM_VIDEO_BASE_URL")
     instagram_video_dir: Path | None = Field(default=None, alias="INSTAGRAM_VIDEO_DIR")
+
+    # every outside HTTP call (tools/net): overall deadline and body cap; media = clip/audio downloads, upload chunks
+    http_deadline_s: float = Field(default=60.0, gt=0, alias="CREW_HTTP_DEADLINE_S")
+    http_max_body_mb: float = Field(default=16.0, gt=0, alias="CREW_HTTP_MAX_BODY_MB")
+    http_media_deadline_s: float = Field(default=600.0, gt=0, alias="CREW_HTTP_MEDIA_DEADLINE_S")
+    http_max_media_mb: float = Field(default=512.0, gt=0, alias="CREW_HTTP_MAX_MEDIA_MB")
 
     # draw local shots and assemble at this fraction of full size (tests and benchmarks use small values)
     render_scale: float = Field(default=1.0, gt=0.05, le=1.0, alias="CREW_RENDER_SCALE")
@@ -50,6 +57,9 @@ class Settings(BaseSettings):
     provider_poll_s: float | None = Field(default=None, gt=0, alias="CREW_PROVIDER_POLL_S")
     # off: no retries, no fallbacks, no rework loops (each step tried once); for the reliability benchmark
     coordination: bool = Field(default=True, alias="CREW_COORDINATION")
+    # off: AutoGen's defaults instead of ReelCrew's context bounds (unbounded model context, every tool result in
+    # the shared thread, full schemas); the naive baseline of benchmarks/tokens.py
+    context_bounds: bool = Field(default=True, alias="CREW_CONTEXT_BOUNDS")
 
     @property
     def home(self) -> Path:
@@ -83,9 +93,27 @@ class Settings(BaseSettings):
         return self.conversations_dir.expanduser().resolve()
 
 
+def _load() -> Settings:
+    """Settings from the environment; a bad value is a ConfigError naming the variable, not a traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        from reelcrew.errors import ConfigError
+
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first.get("loc") else "a CREW_* variable"
+        field = Settings.model_fields.get(name)
+        variable = (field.alias if field and field.alias else name)
+        given = first.get("input")
+        shown = repr(given)[:60] if isinstance(given, (str, int, float)) else "its value"
+        raise ConfigError(f"{variable}={shown} is not valid: {first.get('msg', 'invalid value')}",
+                          where="environment",
+                          hint=f"fix or unset {variable} (in the environment or in .env)") from None
+
+
 @lru_cache(maxsize=1)
 def _cached() -> Settings:
-    return Settings()
+    return _load()
 
 
 def get_settings(*, fresh: bool = False) -> Settings:

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from reelcrew.errors import InputError
+from reelcrew.redaction import scrub_obj
+from reelcrew.transcript_models import check_transcript, printable
 
 FORMAT = "reelcrew-transcript/1"
-_SECRET_ENV = ("KEY", "SECRET", "TOKEN", "PASSWORD")
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Transcript:
     team_state: dict[str, Any] | None = None
     status: str = "running"
     video_path: str | None = None
+    mcp: dict[str, Any] | None = None  # outside MCP servers: started or skipped, their tools, notes
+
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +47,7 @@ class Transcript:
             "tool_calls": self.tool_calls,
             "gates": self.gates,
             "team_state": self.team_state,
+            **({"mcp": self.mcp} if self.mcp else {}),
         }
 
     @classmethod
@@ -53,24 +57,19 @@ class Transcript:
                    platforms=run.get("platforms", ["outbox"]), segments=data.get("segments", []),
                    model_responses=data.get("model_responses", []), tool_calls=data.get("tool_calls", []),
                    gates=data.get("gates", []), team_state=data.get("team_state"), status=run.get("status", "?"),
-                   video_path=run.get("video_path"))
+                   video_path=run.get("video_path"), mcp=data.get("mcp") if isinstance(data.get("mcp"), dict) else None)
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = scrub(json.dumps(self.to_json(), indent=1, ensure_ascii=False, default=str))
+        # scrub every string before encoding: a secret is masked whatever its length or
+        # variable name, and whether it arrived raw, JSON-escaped or percent-encoded
+        data = json.loads(json.dumps(self.to_json(), ensure_ascii=False, default=str))
+        text = json.dumps(scrub_obj(data), indent=1, ensure_ascii=False)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
         return path
-
-
-def scrub(text: str) -> str:
-    """Replace the value of every secret-looking environment variable with ***."""
-    for name, value in os.environ.items():
-        if value and len(value) >= 8 and any(s in name.upper() for s in _SECRET_ENV) and value in text:
-            text = text.replace(value, "***")
-    return text
 
 
 def load(path: Path) -> Transcript:
@@ -82,6 +81,7 @@ def load(path: Path) -> Transcript:
         raise InputError(f"not a JSON transcript: {exc}", where=str(path)) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError(f"not a ReelCrew transcript (expected format {FORMAT})", where=str(path))
+    check_transcript(data, path)  # a tampered file: one clear line, not a KeyError mid-replay
     return Transcript.from_json(data)
 
 
@@ -104,4 +104,8 @@ def turns(transcript: Transcript) -> list[dict[str, Any]]:
             elif kind in ("TextMessage", "StopMessage", "ToolCallSummaryMessage", "HandoffMessage"):
                 rows.append({"speaker": source, "kind": "message" if kind != "StopMessage" else "stop",
                              "text": m["content"]})
+    for row in rows:  # transcripts quote outside text: no terminal escapes reach the screen or the JSON
+        for key in ("speaker", "name", "text"):
+            if isinstance(row.get(key), str):
+                row[key] = printable(row[key])
     return rows

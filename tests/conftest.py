@@ -11,6 +11,9 @@ from reelcrew.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+# Every test runs on the same day (the bundled samples' day), so no result depends on the calendar:
+# trend velocity, schedules, quotas and daily budgets all read reelcrew.clock, which honours CREW_NOW.
+PINNED_NOW = "2026-11-26T12:00:00+00:00"
 
 _SECRET_VARS = [
     "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "RUNWAY_API_KEY", "RUNWAYML_API_SECRET", "KLING_ACCESS_KEY",
@@ -26,6 +29,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's keys or home; each has a fresh CREW_HOME."""
     for var in _SECRET_VARS:
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("CREW_NOW", PINNED_NOW)  # also reaches the `crew` subprocesses tests start
     monkeypatch.setenv("CREW_HOME", str(tmp_path / "crew-home"))
     monkeypatch.setenv("CREW_CONVERSATIONS_DIR", str(tmp_path / "conversations"))
     monkeypatch.chdir(tmp_path)

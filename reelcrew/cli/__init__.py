@@ -6,6 +6,11 @@
 - ``cost_cmds``: costs
 - ``publish_cmds``: schedule
 - ``doctor_cmd``: doctor
+- ``mcp_cmd``: mcp (the MCP server)
+- ``channel_cmds``: channels list, show, new
+- ``inbox_cmds``: inbox (list, show, approve, reject, edit, new-topic)
+- ``autopilot_cmds``: autopilot, status
+- ``report_cmds``: report (per channel: published, views, retention, revenue against cost, what the ranking prefers)
 
 Every module exposes ``register(app)``. ``main()`` turns a CrewError into a clear
 message and a non-zero exit, never a traceback.
@@ -19,7 +24,9 @@ import sys
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from reelcrew.cli import terminal
 from reelcrew.errors import CrewError
 
 _COMMAND_MODULES = (
@@ -29,6 +36,11 @@ _COMMAND_MODULES = (
     "cost_cmds",
     "publish_cmds",
     "doctor_cmd",
+    "mcp_cmd",
+    "channel_cmds",
+    "inbox_cmds",
+    "autopilot_cmds",
+    "report_cmds",
 )
 
 app = typer.Typer(
@@ -39,7 +51,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-err = Console(stderr=True)
+err = terminal.err_console  # scrubs secrets; markup in messages cannot crash it
+
+
+def _click_exception_types() -> tuple[type[BaseException], ...]:
+    """Usage errors come from the click that Typer runs on: recent Typer bundles its own copy
+    (``typer._click``), whose classes are not the installed click's. Match both."""
+    types: list[type[BaseException]] = [click.exceptions.ClickException]
+    bundled = getattr(importlib.import_module("typer.core"), "_click", None)
+    if bundled is not None and bundled is not click:
+        types.append(bundled.exceptions.ClickException)
+    return tuple(types)
+
+
+_CLICK_EXCEPTIONS = _click_exception_types()
 
 
 def _register_all() -> None:
@@ -57,12 +82,14 @@ _register_all()
 
 
 def main(argv: list[str] | None = None) -> None:
+    terminal.install()  # every byte to the terminal and every log record passes the scrubber
     try:
-        code = app(args=argv, standalone_mode=False)  # returns typer.Exit's code instead of exiting
+        code = app(args=argv, prog_name="crew", standalone_mode=False)  # returns typer.Exit's code instead of exiting
         if isinstance(code, int) and code:
             sys.exit(code)
     except CrewError as exc:
-        err.print(f"[bold red]error:[/] {exc.render()}", highlight=False)
+        # escape: a message may quote outside text such as "[/x]", which is not Rich markup
+        err.print(f"[bold red]error:[/] {escape(exc.render())}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, typer.Abort, click.exceptions.Abort):
         err.print("[yellow]interrupted[/]: nothing was lost; `crew runs --unfinished` lists unfinished runs, "
@@ -72,11 +99,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors and anything unexpected: one line, no traceback
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}")
+    except _CLICK_EXCEPTIONS as exc:  # usage errors: click's own usage message, exit 2
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # anything unexpected: one line, no traceback
+        err.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}", highlight=False)
         err.print("  set CREW_DEBUG=1 to see the traceback, and please report it.")
         if __import__("os").environ.get("CREW_DEBUG"):
             raise

@@ -13,9 +13,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from reelcrew.cli.terminal import ScrubbingConsole
 from reelcrew.settings import get_settings
-from reelcrew.tools.generation.ledger import CostReport, SpendLine, cost_report
+from reelcrew.tools.generation.ledger import CostReport, ModelSpendLine, SpendLine, cost_report, model_spend
 from reelcrew.tools.store.runstore import RunStore
+from reelcrew.cli.options import ChannelOption
 
 
 def _table(title: str, lines: list[SpendLine]) -> Table:
@@ -28,7 +30,19 @@ def _table(title: str, lines: list[SpendLine]) -> Table:
     return table
 
 
-def _print(report: CostReport, console: Console) -> None:
+def _model_table(lines: list[ModelSpendLine]) -> Table:
+    table = Table(title="model calls per agent and model", title_justify="left")
+    for col in ("agent", "model", "calls", "prompt tokens", "completion tokens", "$"):
+        table.add_column(col, justify="left" if col in ("agent", "model") else "right")
+    for line in lines:
+        table.add_row(line.agent, line.model, str(line.calls), str(line.prompt_tokens), str(line.completion_tokens),
+                      f"{line.usd:.4f}")
+    return table
+
+
+def _print(report: CostReport, console: Console, models: list[ModelSpendLine] | None = None) -> None:
+    if models:
+        console.print(_model_table(models))
     if report.paid_calls == 0 and report.total_reserved_usd == 0:
         console.print("No paid generation recorded" + (f" for run {report.run_id}" if report.run_id else "")
                       + (f" on channel {report.channel}" if report.channel else "") + ".")
@@ -41,7 +55,7 @@ def _print(report: CostReport, console: Console) -> None:
 
 
 def costs(
-    channel: Optional[str] = typer.Option(None, "--channel", help="Only this channel."),
+    channel: Optional[str] = ChannelOption(None, help="Only this channel."),
     run: Optional[str] = typer.Option(None, "--run", help="Only this run (one video)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
@@ -52,10 +66,13 @@ def costs(
                             wasted_share=0, paid_calls=0, per_provider=[], per_channel=[], per_video=[])
     else:
         report = cost_report(RunStore(settings.store_path), channel=channel, run_id=run)
+    models = model_spend(RunStore(settings.store_path), channel=channel, run_id=run) \
+        if settings.store_path.exists() else []
     if as_json:
-        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+        typer.echo(json.dumps({**report.model_dump(mode="json"),
+                               "models": [m.model_dump(mode="json") for m in models]}, indent=2))
     else:
-        _print(report, Console())
+        _print(report, ScrubbingConsole(), models)
 
 
 def register(app: typer.Typer) -> None:

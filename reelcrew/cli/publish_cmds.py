@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Optional
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from reelcrew.cli.terminal import ScrubbingConsole
 from reelcrew.config import load_channel
 from reelcrew.errors import InputError
 from reelcrew.settings import get_settings
@@ -16,8 +18,9 @@ from reelcrew.tools.publishing.publisher import PLATFORMS, publish_due
 from reelcrew.tools.publishing.quotas import QuotaTracker
 from reelcrew.tools.publishing.schedule import DEFAULTS_HELP, plan_schedule
 from reelcrew.tools.store import open_store
+from reelcrew.cli.options import ChannelOption
 
-console = Console()
+console = ScrubbingConsole()
 
 
 def _platforms(value: Optional[str], default: list[str]) -> list[str]:
@@ -32,7 +35,7 @@ def _platforms(value: Optional[str], default: list[str]) -> list[str]:
 
 
 def schedule(
-    channel: str = typer.Option("demo", "--channel", "-c", help="Channel name ($CREW_HOME/channels/NAME.yaml or bundled)."),
+    channel: str = ChannelOption(),
     platforms: Optional[str] = typer.Option(None, "--platforms", help="Comma-separated platforms; default: the channel's."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
@@ -65,16 +68,21 @@ schedule.__doc__ = (schedule.__doc__ or "") + "\n\n" + DEFAULTS_HELP
 def publish_due_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
-    """Send posts that were held for their window or deferred by a quota, once their time has come (run from cron)."""
+    """Send posts that were held for their window or deferred by a quota, once their time has come (run from cron).
+    A damaged upload row is skipped and reported; the others still go out. Exit 3 when a row was skipped."""
     settings = get_settings()
     results = publish_due(store=open_store(settings), settings=settings)
+    skipped = [r for r in results if r.status == "failed" and r.detail.startswith("skipped:")]
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in results], indent=2))
-        return
-    if not results:
+    elif not results:
         console.print("nothing is due")
-    for r in results:
-        console.print(f"{r.platform}: {r.status} {r.url or r.platform_id or ''} {r.detail}")
+    else:
+        for r in results:
+            console.print(escape(f"{r.platform}: {r.status} {r.url or r.platform_id or ''} {r.detail}".strip()),
+                          soft_wrap=True)
+    if skipped:
+        sys.exit(3)  # sys.exit: typer.Exit's code is lost under standalone_mode=False
 
 
 def register(app: typer.Typer) -> None:

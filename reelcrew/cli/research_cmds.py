@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from reelcrew.cli.terminal import ScrubbingConsole
 from reelcrew.config import load_channel
 from reelcrew.errors import InputError
 from reelcrew.settings import get_settings
+from reelcrew.cli.options import ChannelOption
 
-console = Console()
+console = ScrubbingConsole()
 
 memory_app = typer.Typer(
     name="memory",
@@ -27,7 +28,7 @@ memory_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ChannelOpt = typer.Option("demo", "--channel", "-c", help="Channel name (a file in $CREW_HOME/channels, or the bundled demo).")
+ChannelOpt = ChannelOption()
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
@@ -68,23 +69,20 @@ def trends(
     Topics are scored by how similar past videos did (average view duration, RPM),
     trend velocity and niche relevance, minus a penalty for repeating a recent video.
     """
-    from reelcrew.tools.memory import open_memory
-    from reelcrew.tools.memory.ranking import rank_topics
-    from reelcrew.tools.trends import read_trends
+    from reelcrew.tools.trends.screen import screened_queue
 
     settings = get_settings()
     cfg = load_channel(channel, settings)
-    with console.status("reading trend feeds…") as status:
-        batch = read_trends(cfg, progress=_StatusProgress(status))
-        status.update("ranking against performance memory…")
-        memory = open_memory(cfg.name, settings)
-        ranked = rank_topics(batch.signals, memory, limit=limit, niche=cfg.niche)
+    with console.status("reading, screening and ranking trend feeds…") as status:
+        queue = screened_queue(cfg, settings, limit=limit, progress=_StatusProgress(status))
+    ranked = queue.ranked
     if as_json:
-        _print_json({"channel": cfg.name, "history_videos": memory.count(), "signals": len(batch.signals),
-                     "skipped": [s.model_dump() for s in batch.skipped],
+        _print_json({"channel": cfg.name, "history_videos": queue.history_videos, "signals": queue.signals,
+                     "skipped": [s.model_dump() for s in queue.skipped],
+                     "excluded": [e.model_dump() for e in queue.excluded],
                      "topics": [t.model_dump(mode="json") for t in ranked]})
         return
-    table = Table(title=f"Ranked topics for {escape(cfg.name)} ({memory.count()} past videos in memory)",
+    table = Table(title=f"Ranked topics for {escape(cfg.name)} ({queue.history_videos} past videos in memory)",
                   show_lines=True)
     for col, kw in (("#", {"justify": "right"}), ("score", {"justify": "right"}), ("topic", {"max_width": 40}),
                     ("AVD", {"justify": "right"}), ("RPM", {"justify": "right"}), ("why", {})):
@@ -93,8 +91,11 @@ def trends(
         table.add_row(str(i), f"{t.score:.2f}", escape(t.title), _fmt(t.predicted_avd_s, " s"),
                       _fmt(t.predicted_rpm_usd, prefix="$", digits=2), escape(t.explanation))
     console.print(table)
-    if batch.skipped:
-        console.print(f"[dim]{len(batch.skipped)} item(s) skipped; `--json` lists them with reasons[/]")
+    if queue.excluded:
+        console.print(f"[dim]{len(queue.excluded)} item(s) excluded by the topic screen (instructions, markup, "
+                      "code, URLs, paths, shell, spam, off-niche, too long); `--json` lists each with its reason[/]")
+    if queue.skipped:
+        console.print(f"[dim]{len(queue.skipped)} item(s) skipped; `--json` lists them with reasons[/]")
 
 
 @memory_app.command("stats")
@@ -170,11 +171,13 @@ def memory_import(
 
 
 def feedback(
-    file: Path = typer.Argument(..., help="An analytics export: YouTube Studio CSV, YouTube Analytics API JSON, "
-                                "or Instagram insights JSON."),
+    file: Optional[Path] = typer.Argument(None, help="An analytics export: YouTube Studio CSV, YouTube Analytics "
+                                          "API JSON, TikTok video query JSON or Instagram insights JSON."),
     channel: str = ChannelOpt,
     fmt: Optional[str] = typer.Option(None, "--format", "-f",
-                                      help="studio-csv | analytics-json | instagram-json (guessed when left out)."),
+                                      help="studio-csv | analytics-json | tiktok-json | instagram-json (guessed when left out)."),
+    pull: bool = typer.Option(False, "--pull", help="Instead of a file, pull the figures of the channel's "
+                              "publications from the platforms' analytics APIs (what the autopilot does on schedule)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Import how published videos performed, update their memory records and the run store.
@@ -186,8 +189,17 @@ def feedback(
     from reelcrew.tools.memory import open_memory
     from reelcrew.tools.store import open_store
 
-    if fmt is not None and fmt not in ("studio-csv", "analytics-json", "instagram-json"):
-        raise InputError(f"unknown --format {fmt!r}", hint="use studio-csv, analytics-json or instagram-json")
+    if pull:
+        if file is not None:
+            raise InputError("give a FILE or --pull, not both")
+        _pull(channel, as_json)
+        return
+    if file is None:
+        raise InputError("no analytics file given", hint="crew feedback FILE, or crew feedback --pull to ask the "
+                         "platforms' APIs")
+
+    if fmt is not None and fmt not in ("studio-csv", "analytics-json", "tiktok-json", "instagram-json"):
+        raise InputError(f"unknown --format {fmt!r}", hint="use studio-csv, analytics-json, tiktok-json or instagram-json")
     settings = get_settings()
     load_channel(channel, settings)
     with console.status("importing analytics…"):
@@ -202,6 +214,30 @@ def feedback(
         console.print(f"  [yellow]unmatched[/] {escape(line)}")
     for line in report.skipped:
         console.print(f"  [yellow]skipped[/] {escape(line)}")
+    more = (report.unmatched_total - len(report.unmatched)) + (report.skipped_total - len(report.skipped))
+    if more > 0:
+        console.print(f"  … and {more:,} more unmatched or skipped row(s) (totals in --json)")
+
+
+def _pull(channel: str, as_json: bool) -> None:
+    from reelcrew.tools.analytics.pull import pull_channel_analytics
+
+    settings = get_settings()
+    load_channel(channel, settings)
+    with console.status("pulling analytics from the platforms…"):
+        summary = pull_channel_analytics(channel, settings=settings)
+    if as_json:
+        _print_json(summary.model_dump(mode="json"))
+    else:
+        for line in summary.lines():
+            console.print(escape(line))
+        for p in summary.platforms:
+            for note in p.notes:
+                console.print(f"  [dim]{escape(note)}[/]")
+            for line in p.skipped:
+                console.print(f"  [yellow]refused[/] {escape(line)}")
+    if not summary.ok:
+        raise typer.Exit(3)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,8 @@
 """Serve a platform simulator on 127.0.0.1: ``python -m reelcrew.simulators.platforms serve youtube --port 8811``.
 
-Point the adapters at it with e.g. YOUTUBE_API_BASE=YOUTUBE_UPLOAD_BASE=http://127.0.0.1:8811 and
-YOUTUBE_OAUTH_TOKEN_URL=http://127.0.0.1:8811/token; the simulators accept the credentials they print.
+Point the adapters at it with e.g. YOUTUBE_API_BASE=YOUTUBE_UPLOAD_BASE=YOUTUBE_ANALYTICS_BASE=http://127.0.0.1:8811
+and YOUTUBE_OAUTH_TOKEN_URL=http://127.0.0.1:8811/token; the simulators accept the credentials they print.
+The same apps answer the analytics pull (YouTube reports.query, TikTok /v2/video/query/, Instagram insights).
 Faults come from CREW_FAULTS ("seed=7,rate=0.03").
 
 Instagram pulls the video from a public URL, so ``serve instagram`` really fetches each
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--no-fetch", action="store_true",
                        help="instagram: record video_url without fetching it (default: fetch it like Instagram does)")
+    serve.add_argument("--no-stats", action="store_true",
+                       help="analytics: answer no figures until given some (default: every uploaded video gets "
+                            "made-up figures fixed by its id, so `crew feedback --pull` and `crew report` show some)")
     args = parser.parse_args(argv)
     import uvicorn
 
@@ -42,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         from reelcrew.simulators.platforms.instagram import fetch_video_url
 
         options["fetch"] = fetch_video_url
+    if not args.no_stats:
+        options["auto_stats"] = True
     app = SIMULATORS[args.platform](faults=Faults.from_env(os.environ.get("CREW_FAULTS")), **options)
     creds = {k: v for k, v in vars(app).items() if k in ("client_id", "client_secret", "refresh_token", "access_token",
                                                           "client_key", "user_id")}

@@ -62,6 +62,27 @@ class Faults:
         return self.rate_limit_rate > 0 and self.rng.random() < self.rate_limit_rate
 
 
+#: a scripted fault "status" meaning: answer 200 with a body that is not what the protocol promises
+#: (truncated JSON), so clients are tested against malformed success bodies too
+MALFORMED = 799
+
+
+def made_up_figures(video_id: str) -> dict[str, float]:
+    """Plausible figures for a video nobody gave any (``auto_stats``): fixed by its id, so a served
+    simulator answers the same thing every time and a demo's report has something to show."""
+    import hashlib
+
+    h = int(hashlib.sha256(video_id.encode()).hexdigest()[:12], 16)
+    views = 200 + h % 20_000
+    avd = 4 + (h >> 16) % 40
+    return {"views": views, "avd_s": avd, "pct": round(min(140.0, avd * 2.6), 1), "likes": views // 25,
+            "comments": views // 400, "shares": views // 150, "revenue": round(views * ((h >> 24) % 300) / 100_000, 2)}
+
+
+def malformed() -> Response:
+    return Response(200, b'{"kind": "truncated', [("content-type", "application/json")])
+
+
 Handler = Callable[[Request], Response]
 
 

@@ -6,6 +6,13 @@ Protocol as in vendor-apis.md section 9. Containers are created from a ``video_u
 IN_PROGRESS for ``processing_polls`` status reads, then FINISHED; media_publish turns
 them PUBLISHED and counts a post; 50 posts per moving 24 h (``quota_total``) after which
 media_publish fails with the publishing-limit error. Errors use the Graph shape.
+
+Media insights: ``GET /{ig-media-id}/insights?metric=views,likes,...`` answers the
+figures set with ``set_stats`` as ``{"data": [{name, period: "lifetime", values: [{value}],
+title, description, id}]}``, an empty ``data`` while figures lag (none set yet), ``(#100)``
+for a deprecated or unknown metric (plays, impressions, video_views...), and ``(#10)``
+(HTTP 403) when the token lacks the ``instagram_manage_insights`` permission. Scripted
+faults on "insights": 429 (answered as Graph's rate-limit code 4), 5xx, or ``MALFORMED``.
 """
 
 from __future__ import annotations
@@ -17,9 +24,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reelcrew.simulators.platforms.asgi import Faults, Request, Response, SimulatorApp
+from reelcrew.simulators.platforms.asgi import (
+    MALFORMED, Faults, Request, Response, SimulatorApp, made_up_figures, malformed,
+)
 
 VERSION = re.compile(r"^/v\d+\.\d+/")
+INSIGHT_METRICS = {"views", "reach", "likes", "comments", "shares", "saved", "total_interactions",
+                   "ig_reels_avg_watch_time", "ig_reels_video_view_total_time", "follows", "profile_visits"}
+DEPRECATED_METRICS = {"plays", "clips_replays_count", "ig_reels_aggregated_all_plays_count", "impressions",
+                      "video_views"}
 
 
 @dataclass
@@ -35,8 +48,15 @@ class Container:
 class InstagramSimulator(SimulatorApp):
     def __init__(self, *, access_token: str = "IGQ.sim", user_id: str = "17841400000000000", quota_total: int = 50,
                  processing_polls: int = 1, fetch: Callable[[str], bool] | None = None,
-                 faults: Faults | None = None) -> None:
+                 faults: Faults | None = None,
+                 permissions: tuple[str, ...] = ("instagram_basic", "instagram_content_publish",
+                                                 "instagram_manage_insights"),
+                 auto_stats: bool = False) -> None:
         super().__init__()
+        self.auto_stats = auto_stats  # published reels nobody gave figures get made-up ones (``serve``)
+        self.permissions = set(permissions)
+        self.stats: dict[str, dict[str, float]] = {}  # media id -> insight values
+        self.insight_calls: list[str] = []
         self.access_token, self.user_id = access_token, user_id
         self.quota_total = quota_total
         self.processing_polls = processing_polls
@@ -50,6 +70,10 @@ class InstagramSimulator(SimulatorApp):
     @property
     def post_count(self) -> int:
         return len(self.media)
+
+    def set_stats(self, media_id: str, **values: float) -> None:
+        """Give a media insights (views, likes, comments, shares, ig_reels_avg_watch_time in ms, ...)."""
+        self.stats.setdefault(media_id, {}).update(values)
 
     def expire_containers(self) -> None:
         for c in self.containers.values():
@@ -71,6 +95,8 @@ class InstagramSimulator(SimulatorApp):
         if self.faults.random_rate_limit() or self.faults.next("api") == 429:
             return _err(400, "Application request limit reached", 4, "OAuthException")
         params = {**req.query, **req.form()} if req.method == "POST" else req.query
+        if len(parts) == 2 and parts[1] == "insights" and req.method == "GET":
+            return self._insights(parts[0], params)
         if len(parts) == 2 and parts[0] == self.user_id:
             if parts[1] == "content_publishing_limit" and req.method == "GET":
                 return Response.json(200, {"data": [{"quota_usage": self.quota_usage(),
@@ -88,6 +114,41 @@ class InstagramSimulator(SimulatorApp):
             if parts[0] in self.media:
                 return Response.json(200, {"id": parts[0], "permalink": self.media[parts[0]]["permalink"]})
         return _err(400, "Unsupported request", 100, "GraphMethodException", 33)
+
+    def _insights(self, media_id: str, params: dict[str, str]) -> Response:
+        if "instagram_manage_insights" not in self.permissions:
+            return _err(403, "(#10) Application does not have permission for this action", 10, "OAuthException")
+        if media_id not in self.media and media_id not in self.stats:
+            return _err(400, f"Unsupported get request. Object with ID '{media_id[:40]}' does not exist, cannot be "
+                             "loaded due to missing permissions, or does not support this operation", 100,
+                        "GraphMethodException", 33)
+        metrics = [m for m in params.get("metric", "").split(",") if m]
+        bad = [m for m in metrics if m not in INSIGHT_METRICS]
+        if not metrics or bad:
+            why = "is no longer supported" if bad and bad[0] in DEPRECATED_METRICS else "is not a valid metric"
+            return _err(400, f"(#100) metric[{metrics.index(bad[0]) if bad else 0}] {(bad or [''])[0][:40]} {why}",
+                        100, "OAuthException")
+        scripted = self.faults.next("insights")
+        if scripted == MALFORMED:
+            return malformed()
+        if scripted == 429:
+            return _err(400, "Application request limit reached", 4, "OAuthException")
+        if scripted:
+            return _err(scripted, "An unexpected error has occurred. Please retry your request later.", 2,
+                        "OAuthException")
+        self.insight_calls.append(media_id)
+        figures = self.stats.get(media_id)
+        if figures is None and self.auto_stats and media_id in self.media:
+            f = made_up_figures(media_id)
+            figures = {"views": f["views"], "reach": f["views"] * 9 // 10, "likes": f["likes"],
+                       "comments": f["comments"], "shares": f["shares"], "saved": f["shares"] // 2,
+                       "ig_reels_avg_watch_time": f["avd_s"] * 1000}
+        if figures is None:
+            return Response.json(200, {"data": []})  # figures lag up to 48 h: unavailable data is an empty set
+        data = [{"name": m, "period": "lifetime", "values": [{"value": figures.get(m, 0)}],
+                 "title": m.replace("_", " ").title(), "description": f"The {m.replace('_', ' ')} of this reel.",
+                 "id": f"{media_id}/insights/{m}/lifetime"} for m in metrics]
+        return Response.json(200, {"data": data})
 
     def _create(self, params: dict[str, str]) -> Response:
         if params.get("media_type") != "REELS":

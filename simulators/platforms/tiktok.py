@@ -6,6 +6,11 @@ last up to 128, total_chunk_count = floor(size/chunk_size), under 5 units in one
 in order. Per-token rate limits per minute (creator_info 20, init 6, status 30) answer
 429 ``rate_limit_exceeded``. After the last chunk a post is created and stays in
 ``PROCESSING_UPLOAD`` for ``moderation_polls`` status calls before PUBLISH_COMPLETE.
+
+``POST /v2/video/query/?fields=id,view_count,...`` with ``{"filters": {"video_ids": [...]}}``
+(at most 20 ids) answers ``data.videos`` for the creator's own posts that have figures
+(``set_stats``); it needs the ``video.list`` scope (``scope_not_authorized`` otherwise).
+Scripted faults on any route: 429, 5xx, or ``MALFORMED`` (a 200 whose body is cut short).
 """
 
 from __future__ import annotations
@@ -17,9 +22,15 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from reelcrew.simulators.platforms.asgi import Faults, Request, Response, SimulatorApp
+from reelcrew.simulators.platforms.asgi import (
+    MALFORMED, Faults, Request, Response, SimulatorApp, made_up_figures, malformed,
+)
 
-LIMITS = {"creator_info": 20, "init": 6, "status": 30}
+LIMITS = {"creator_info": 20, "init": 6, "status": 30, "video_query": 600}
+#: the video object fields /v2/video/query/ may return
+VIDEO_FIELDS = {"id", "create_time", "cover_image_url", "share_url", "video_description", "duration", "height",
+                "width", "title", "embed_html", "embed_link", "like_count", "comment_count", "share_count",
+                "view_count"}
 LEVELS = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
 
 
@@ -44,8 +55,14 @@ class TikTokSimulator(SimulatorApp):
     def __init__(self, *, access_token: str = "act.sim", client_key: str = "sim-key", client_secret: str = "sim-secret",
                  refresh_token: str = "rft.sim", unit: int = 1024 * 1024, moderation_polls: int = 2,
                  privacy_level_options: list[str] | None = None, username: str = "reelcrew_demo",
-                 enforce_rates: bool = True, faults: Faults | None = None) -> None:
+                 enforce_rates: bool = True, faults: Faults | None = None,
+                 scopes: tuple[str, ...] = ("user.info.basic", "video.publish", "video.list"),
+                 auto_stats: bool = False) -> None:
         super().__init__()
+        self.auto_stats = auto_stats  # own posts nobody gave figures get made-up ones (``serve``)
+        self.scopes = set(scopes)
+        self.stats: dict[str, dict[str, int]] = {}  # post id -> view_count, like_count, comment_count, share_count
+        self.queries: list[dict[str, Any]] = []
         self.tokens = {access_token}
         self.client_key, self.client_secret, self.refresh_token = client_key, client_secret, refresh_token
         self.unit = unit
@@ -64,6 +81,10 @@ class TikTokSimulator(SimulatorApp):
     def post_count(self) -> int:
         return len(self.posts)
 
+    def set_stats(self, video_id: str, **counts: int) -> None:
+        """Give a post figures for /v2/video/query/ (view_count, like_count, comment_count, share_count)."""
+        self.stats.setdefault(str(video_id), {}).update(counts)
+
     def expire_upload_urls(self) -> None:
         for p in self.publishes.values():
             if p.status == "PROCESSING_UPLOAD" and len(p.data) < p.size:
@@ -77,13 +98,19 @@ class TikTokSimulator(SimulatorApp):
             return self._chunk(req)
         routes = {"/v2/post/publish/creator_info/query/": ("creator_info", self._creator_info),
                   "/v2/post/publish/video/init/": ("init", self._init),
-                  "/v2/post/publish/status/fetch/": ("status", self._status)}
+                  "/v2/post/publish/status/fetch/": ("status", self._status),
+                  "/v2/video/query/": ("video_query", self._video_query)}
         if req.method == "POST" and req.path in routes:
             name, fn = routes[req.path]
             token = req.bearer()
             if token not in self.tokens:
                 return _err(401, "access_token_invalid", "The access token is invalid or not found in the request.")
-            limited = self._rate_limited(token or "", name) or self.faults.next(name) == 429 or self.faults.random_rate_limit()
+            scripted = self.faults.next(name)
+            if scripted == MALFORMED:
+                return malformed()
+            if scripted and scripted >= 500:
+                return _err(scripted, "internal_error", "Something went wrong. Please try again later.")
+            limited = self._rate_limited(token or "", name) or scripted == 429 or self.faults.random_rate_limit()
             if limited:
                 return _err(429, "rate_limit_exceeded", "API rate limit was exceeded.")
             return fn(req)
@@ -111,6 +138,29 @@ class TikTokSimulator(SimulatorApp):
         return Response.json(200, {"access_token": token, "expires_in": 86400, "open_id": "sim-open-id",
                                    "refresh_token": self.refresh_token, "refresh_expires_in": 31536000,
                                    "scope": "video.publish", "token_type": "Bearer"})
+
+    def _video_query(self, req: Request) -> Response:
+        if "video.list" not in self.scopes:
+            return _err(401, "scope_not_authorized", "The user did not authorize the scope required for completing "
+                                                     "this request.")
+        fields = [f for f in req.query.get("fields", "").split(",") if f]
+        if not fields or any(f not in VIDEO_FIELDS for f in fields):
+            return _err(400, "invalid_params", "fields must be a comma-separated list of video object fields")
+        ids = ((req.json() or {}).get("filters") or {}).get("video_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 20 or not all(isinstance(i, str) for i in ids):
+            return _err(400, "invalid_params", "filters.video_ids must be a list of 1 to 20 video id strings")
+        self.queries.append({"fields": fields, "video_ids": ids})
+        own = {p["post_id"] for p in self.posts}
+        videos = []
+        for vid in ids:
+            if vid in self.stats or vid in own:
+                made = made_up_figures(vid) if self.auto_stats and vid not in self.stats else None
+                base = ({"view_count": made["views"], "like_count": made["likes"], "comment_count": made["comments"],
+                         "share_count": made["shares"]} if made else
+                        {k: 0 for k in ("view_count", "like_count", "comment_count", "share_count")})
+                figures = {"id": vid, **base, **self.stats.get(vid, {})}
+                videos.append({k: v for k, v in figures.items() if k in fields or k == "id"})
+        return _ok({"videos": videos, "cursor": 0, "has_more": False})
 
     def _creator_info(self, req: Request) -> Response:
         return _ok({"creator_avatar_url": "https://example.invalid/a.jpg", "creator_username": self.username,

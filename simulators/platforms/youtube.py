@@ -5,18 +5,40 @@ PUTs get ``308`` with ``Range: bytes=0-N`` (none when nothing arrived) and the l
 ``200`` with the video resource; ``bytes */total`` probes; chunks must be multiples of
 256 KiB except the last; expired sessions answer 404 (or 410); the per-day insert
 bucket answers ``403 quotaExceeded``.
+
+It also serves the YouTube Analytics API ``GET /v2/reports`` (``reports.query``) for the
+videos it holds figures for (``set_stats``): ``ids=channel==MINE``, ``startDate``/``endDate``,
+``metrics``, ``dimensions=video`` and ``filters=video==ID1,ID2``, answered as a
+``youtubeAnalytics#resultTable``. Access tokens carry the scopes the refresh token was
+granted (``scopes``): without ``yt-analytics.readonly`` a report is ``403
+insufficientPermissions``, and ``estimatedRevenue`` also needs
+``yt-analytics-monetary.readonly``. Scripted faults on "analytics": 429, 5xx, or
+``MALFORMED`` (a 200 whose body is cut short).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from reelcrew.simulators.platforms.asgi import Faults, Request, Response, SimulatorApp
+from reelcrew.simulators.platforms.asgi import (
+    MALFORMED, Faults, Request, Response, SimulatorApp, made_up_figures, malformed,
+)
 
 QUANTUM = 256 * 1024
+SCOPE = "https://www.googleapis.com/auth/"
+UPLOAD_SCOPE = SCOPE + "youtube.upload"
+ANALYTICS_SCOPE = SCOPE + "yt-analytics.readonly"
+MONETARY_SCOPE = SCOPE + "yt-analytics-monetary.readonly"
+#: reports.query metrics the simulator knows, with their column data type
+METRICS = {"views": "INTEGER", "estimatedMinutesWatched": "INTEGER", "averageViewDuration": "INTEGER",
+           "averageViewPercentage": "FLOAT", "likes": "INTEGER", "comments": "INTEGER", "shares": "INTEGER",
+           "subscribersGained": "INTEGER", "estimatedRevenue": "FLOAT"}
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -31,8 +53,15 @@ class Session:
 
 class YouTubeSimulator(SimulatorApp):
     def __init__(self, *, client_id: str = "sim-client", client_secret: str = "sim-secret",
-                 refresh_token: str = "sim-refresh", daily_quota: int = 100, faults: Faults | None = None) -> None:
+                 refresh_token: str = "sim-refresh", daily_quota: int = 100, faults: Faults | None = None,
+                 scopes: tuple[str, ...] = (UPLOAD_SCOPE, ANALYTICS_SCOPE, MONETARY_SCOPE),
+                 auto_stats: bool = False) -> None:
         super().__init__()
+        self.auto_stats = auto_stats  # uploaded videos nobody gave figures get made-up ones (``serve``)
+        self.scopes = set(scopes)                      # what the refresh token was granted
+        self.token_scopes: dict[str, set[str]] = {}    # access token -> scopes it carries
+        self.stats: dict[str, dict[str, float]] = {}   # video id -> reports.query figures
+        self.reports: list[dict[str, str]] = []        # every reports.query the simulator answered
         self.client_id, self.client_secret, self.refresh_token = client_id, client_secret, refresh_token
         self.daily_quota = daily_quota
         self.faults = faults or Faults()
@@ -55,6 +84,10 @@ class YouTubeSimulator(SimulatorApp):
             if s.video_id is None:
                 s.expired = status
 
+    def set_stats(self, video_id: str, **metrics: float) -> None:
+        """Give a video figures for reports.query (views, averageViewDuration, estimatedRevenue, ...)."""
+        self.stats.setdefault(video_id, {}).update(metrics)
+
     def revoke(self) -> None:
         self.refresh_token = "revoked-" + secrets.token_hex(4)
         self.tokens.clear()
@@ -71,6 +104,8 @@ class YouTubeSimulator(SimulatorApp):
             return self._thumbnail(req)
         if req.path == "/youtube/v3/videos" and req.method == "GET":
             return self._list(req)
+        if req.path == "/v2/reports" and req.method == "GET":
+            return self._report(req)
         return _error(404, "notFound", f"no route {req.method} {req.path}")
 
     def _authorized(self, req: Request) -> bool:
@@ -87,8 +122,9 @@ class YouTubeSimulator(SimulatorApp):
             return Response.json(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
         token = "ya29.sim-" + secrets.token_hex(8)
         self.tokens.add(token)
+        self.token_scopes[token] = set(self.scopes)
         return Response.json(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer",
-                                   "scope": "https://www.googleapis.com/auth/youtube.upload"})
+                                   "scope": " ".join(sorted(self.scopes))})
 
     def _start(self, req: Request) -> Response:
         if not self._authorized(req):
@@ -161,7 +197,8 @@ class YouTubeSimulator(SimulatorApp):
             status["uploadStatus"] = "uploaded"
             status["madeForKids"] = status.get("selfDeclaredMadeForKids", False)
             self.videos[video_id] = {"kind": "youtube#video", "id": video_id, "snippet": s.resource.get("snippet", {}),
-                                     "status": status, "size": s.total}
+                                     "status": status, "size": s.total,
+                                     "sha256": hashlib.sha256(bytes(s.data)).hexdigest()}  # duplicates show
         return self._status(s)
 
     def _status(self, s: Session) -> Response:
@@ -188,6 +225,69 @@ class YouTubeSimulator(SimulatorApp):
         return Response.json(200, {"kind": "youtube#videoListResponse", "items": [self.videos[i] for i in ids]})
 
 
+    # -- YouTube Analytics API ----------------------------------------------------
+    def _report(self, req: Request) -> Response:
+        if not self._authorized(req):
+            return _error(401, "authError", "Request had invalid authentication credentials.")
+        q = req.query
+        granted = self.token_scopes.get(req.bearer() or "", set())
+        if ANALYTICS_SCOPE not in granted and MONETARY_SCOPE not in granted:
+            return _scope_error()
+        for name in ("ids", "startDate", "endDate", "metrics"):
+            if not q.get(name):
+                return _error(400, "required", f"Required parameter: {name}")
+        if q["ids"] != "channel==MINE" and not q["ids"].startswith("channel=="):
+            return _error(400, "invalid", f"Invalid value at 'ids' ({q['ids'][:40]})")
+        if not DATE.match(q["startDate"]) or not DATE.match(q["endDate"]) or q["startDate"] > q["endDate"]:
+            return _error(400, "invalid", "startDate and endDate must be YYYY-MM-DD, startDate not after endDate")
+        metrics = q["metrics"].split(",")
+        unknown = [m for m in metrics if m not in METRICS]
+        if unknown:
+            return _error(400, "invalid", f"Unknown identifier ({unknown[0][:40]}) given in field parameters.metrics.")
+        if "estimatedRevenue" in metrics and MONETARY_SCOPE not in granted:
+            return _error(403, "forbidden", "Forbidden")
+        if q.get("dimensions") != "video":
+            return _error(400, "invalid", "The query is not supported: use dimensions=video with a video filter")
+        m = re.fullmatch(r"video==([\w,-]+)", q.get("filters", ""))
+        if not m:
+            return _error(400, "invalid", "The query is not supported: dimensions=video needs filters=video==ID1,ID2")
+        ids = m.group(1).split(",")
+        if len(ids) > 500:
+            return _error(400, "invalid", "The filter video== accepts at most 500 ids")
+        fault = self.faults.next("analytics")
+        if fault == MALFORMED:
+            return malformed()
+        if fault:
+            reason = "rateLimitExceeded" if fault == 429 else "backendError"
+            return _error(fault, reason, "scripted fault", headers=[("retry-after", "0")] if fault == 429 else None)
+        self.reports.append(dict(q))
+        rows = []
+        for vid in ids:
+            figures = self.stats.get(vid)
+            if figures is None and self.auto_stats and vid in self.videos:
+                f = made_up_figures(vid)
+                figures = {"views": f["views"], "estimatedMinutesWatched": f["views"] * f["avd_s"] // 60,
+                           "averageViewDuration": f["avd_s"], "averageViewPercentage": f["pct"], "likes": f["likes"],
+                           "comments": f["comments"], "shares": f["shares"], "estimatedRevenue": f["revenue"]}
+            if figures is not None:
+                rows.append([vid, *(_cell(figures.get(name, 0), METRICS[name]) for name in metrics)])
+        rows.sort(key=lambda r: -float(r[1]) if metrics and metrics[0] == "views" else 0)
+        headers = [{"name": "video", "columnType": "DIMENSION", "dataType": "STRING"}]
+        headers += [{"name": name, "columnType": "METRIC", "dataType": METRICS[name]} for name in metrics]
+        return Response.json(200, {"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers, "rows": rows})
+
+
+def _cell(value: float, data_type: str) -> float | int:
+    return int(value) if data_type == "INTEGER" and float(value).is_integer() else value
+
+
+def _scope_error() -> Response:
+    return Response.json(403, {"error": {"code": 403, "message": "Request had insufficient authentication scopes.",
+                                         "errors": [{"message": "Insufficient Permission", "domain": "global",
+                                                     "reason": "insufficientPermissions"}],
+                                         "status": "PERMISSION_DENIED"}})
+
+
 def _validate(resource: dict[str, Any]) -> str | None:
     snippet, status = resource.get("snippet") or {}, resource.get("status") or {}
     title = snippet.get("title", "")
@@ -206,6 +306,7 @@ def _validate(resource: dict[str, Any]) -> str | None:
     return None
 
 
-def _error(code: int, reason: str, message: str) -> Response:
+def _error(code: int, reason: str, message: str, headers: list[tuple[str, str]] | None = None) -> Response:
     return Response.json(code, {"error": {"code": code, "message": message,
-                                          "errors": [{"domain": "youtube.video", "reason": reason, "message": message}]}})
+                                          "errors": [{"domain": "youtube.video", "reason": reason, "message": message}]}},
+                         headers)

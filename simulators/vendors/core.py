@@ -32,6 +32,7 @@ CREATE_FAULTS = ("rate_limit", "server_error")
 TASK_FAULTS = ("task_failed", "poll_error", "black", "wrong_aspect", "truncated", "expired_url")
 RANDOM_MIX = CREATE_FAULTS + TASK_FAULTS
 BAD_OUTPUTS = ("black", "wrong_aspect", "truncated")
+POLICY_FAULTS = ("refused",)  # forced only (``force("refused")``): not in the random mix
 
 
 class FaultPlan:
@@ -297,6 +298,11 @@ class VendorSim(AsgiApp):
 
     def unsafe(self, prompt: str) -> bool:
         return any(w in prompt.lower() for w in self.safety_words)
+
+    def refuses(self, prompt: str, fault: str | None) -> bool:
+        """The content-policy refusal: an unsafe prompt, or a forced ``refused`` fault (a moderation model
+        that refuses a harmless prompt now and then, as real ones do)."""
+        return fault == "refused" or self.unsafe(prompt)
 
     def output_url(self, req: Request, task: SimTask) -> str:
         """A fresh URL per read of a finished task; an ``expired_url`` fault kills the first one."""

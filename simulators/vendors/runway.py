@@ -78,7 +78,7 @@ class RunwaySim(VendorSim):
         if fault == "server_error":
             return _err(502, "Bad gateway")
         w, h = (int(x) for x in body["ratio"].split(":"))
-        task = self.book.create(fault=fault, safety=self.unsafe(str(body.get("promptText") or "")), ratio=(w, h),
+        task = self.book.create(fault=fault, safety=self.refuses(str(body.get("promptText") or ""), fault), ratio=(w, h),
                                 seconds=float(body["duration"]), params=body)
         self.count("accepted")
         return Response.json({"id": task.id})

@@ -83,7 +83,7 @@ async def test_qa_loop_is_bounded_and_escalates_to_the_human(layers) -> None:
 async def test_scripts_failing_the_checks_loop_back_then_escalate(layers, crew_home) -> None:
     channels = crew_home / "channels"
     channels.mkdir()
-    (channels / "strict.yaml").write_text("banned_words: [automatic]\nlimits: {max_script_revisions: 2}\n")
+    (channels / "strict.yaml").write_text("banned_words: [compound]\nlimits: {max_script_revisions: 2}\n")
     outcome = await start_run("strict", yes=True)
     store = open_store()
     scripts = [store.artifact(outcome.run_id, "script", v) for v in (1, 2)]

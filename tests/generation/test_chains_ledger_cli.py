@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from conftest import LocalDouble, make_channel, runway, shot
+from genhelpers import LocalDouble, make_channel, runway, shot
 from reelcrew.config import ChannelConfig, Providers
 from reelcrew.errors import ConfigError
 from reelcrew.simulators.vendors import RunwaySim
@@ -55,8 +55,12 @@ def test_chain_with_keys_keeps_order_and_ends_local(settings, doubles, monkeypat
 
 
 def test_unknown_provider_is_a_config_error(settings, doubles):
-    channel = ChannelConfig(name="c", providers=Providers(clips=["sora"]))
-    with pytest.raises(ConfigError, match="unknown clip provider"):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="unknown clips provider"):  # refused when the channel loads
+        Providers(clips=["sora"])
+    channel = ChannelConfig(name="c", providers=Providers.model_construct(clips=["sora"], voice=["piper"]))
+    with pytest.raises(ConfigError, match="unknown clip provider"):  # and still by the chain itself
         chains.build_clip_chain(channel, settings)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import LocalDouble, ledger_rows, runway, shot
+from genhelpers import LocalDouble, ledger_rows, runway, shot
 from reelcrew.simulators.vendors import RunwaySim
 from reelcrew.simulators.vendors.core import video_bytes
 from reelcrew.tools.generation.base import FailureClass, ProviderError
@@ -58,7 +58,7 @@ async def test_download_cap_and_atomic_write(tmp_path):
         with pytest.raises(ProviderError) as info:
             await download(client, "https://cdn.vendor.example/a.mp4", out, allow=allow, max_bytes=1000,
                            timeout_s=5)
-        assert info.value.failure == FailureClass.BAD_OUTPUT and not out.exists()
+        assert info.value.failure == FailureClass.TRANSIENT and not out.exists()  # over the cap: transient (issue 11)
         assert list(tmp_path.iterdir()) == []  # no half-written file left behind
         await download(client, "https://cdn.vendor.example/a.mp4", out, allow=allow, max_bytes=10_000, timeout_s=5)
     assert out.read_bytes() == data

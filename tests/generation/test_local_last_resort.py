@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import make_channel, shot
+from genhelpers import make_channel, shot
 from reelcrew.tools.generation.dispatch import RetryPolicy, dispatch_clips
 from reelcrew.tools.generation.local import LocalRenderer
 

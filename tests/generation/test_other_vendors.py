@@ -8,7 +8,7 @@ import httpx
 import jwt
 import pytest
 
-from conftest import LocalDouble, elevenlabs, heygen, kling, ledger_rows, luma, shot
+from genhelpers import LocalDouble, elevenlabs, heygen, kling, ledger_rows, luma, shot
 from reelcrew.simulators.vendors import ElevenLabsSim, HeyGenSim, KlingSim, LumaSim
 from reelcrew.tools.generation.base import FailureClass, ProviderError, VoiceResult, WordTiming
 from reelcrew.tools.generation.dispatch import dispatch_clips, dispatch_voice

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import LocalDouble, attempt_rows, kling, ledger_rows, make_channel, runway, shot
+from genhelpers import LocalDouble, attempt_rows, kling, ledger_rows, make_channel, runway, shot
 from reelcrew.errors import BudgetExceeded
 from reelcrew.simulators.vendors import KlingSim, RunwaySim
 from reelcrew.tools.generation import attempts
@@ -72,6 +72,16 @@ async def test_safety_rejection_is_not_retried(sim_settings, store, channel, ret
     assert any("safety_input" in f for f in out.failures)
     unsafe = [r for r in ledger_rows(store) if r["item"] == "shot-2"]
     assert [r["status"] for r in unsafe] == ["released"]
+
+
+async def test_a_forced_refusal_of_a_harmless_prompt_is_a_safety_failure(sim_settings, store, channel, retry, tmp_path):
+    """The benchmark's content-policy fault: the moderation model refuses a prompt it let through before."""
+    sim, local = RunwaySim(), LocalDouble()
+    sim.faults.force("refused")
+    out = await _run([shot(1)], [runway(sim, sim_settings), local], store, channel, sim_settings, retry, tmp_path)
+    assert out.needs_new_prompt == [0] and out.clips[0] is None and local.calls == 0
+    assert any("safety_input" in f for f in out.failures)
+    assert sim.faults.drawn["refused"] == 1 and sim.calls["create"] == 1
 
 
 @pytest.mark.parametrize("fault", ["black", "wrong_aspect", "truncated"])

@@ -13,7 +13,7 @@ from reelcrew.errors import InputError
 from reelcrew.tools.media.check import check_video
 from reelcrew.tools.media.ffmpeg import run_ffmpeg
 
-from conftest import lavfi
+from mediahelpers import lavfi
 
 LOUD_SINE = "sine=f=330:d={d},volume=-12dB"
 

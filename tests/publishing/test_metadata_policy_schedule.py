@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import imageio_ffmpeg
 import pytest
 
+from reelcrew import clock
 from reelcrew.tools.media.models import AssembledVideo
 from reelcrew.tools.monetization.fingerprints import remember_published_hashes
 from reelcrew.tools.monetization.policy import check_policy
@@ -102,7 +103,7 @@ def test_near_copy_of_last_weeks_video_is_stopped(channel, store, run_id, assemb
     old = check_policy(script, assembled, channel, store=store, run_id="last-week", providers={})
     assert old.passed
     remember_published_hashes(store, channel=channel.name, run_id="last-week", fingerprint=old.fingerprint,
-                              published_at=datetime.now(timezone.utc) - timedelta(days=7))
+                              published_at=clock.now() - timedelta(days=7))
     copy = tmp_path / "copy.mp4"
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(media["video"]),
                     "-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-c:a", "copy", str(copy)], check=True)

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from reelcrew import clock
 from reelcrew.settings import get_settings
 from reelcrew.tools.publishing.errors import AuthError, NeedsPublicUrl
 from reelcrew.tools.publishing.instagram import InstagramAdapter
@@ -185,7 +186,7 @@ def test_instagram_expired_container_is_replaced(instagram_sim, request_for, sto
 
 def test_instagram_limit_defers(instagram_sim, request_for, store, channel):
     instagram_sim.quota_used_before = 50
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     [res] = run(request_for("instagram"), "instagram", instagram(instagram_sim, store), store, channel, now=now)
     assert res.status == "deferred" and res.scheduled_at > now and instagram_sim.post_count == 0
     assert "50 of 50" in res.detail

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from reelcrew import clock
 from reelcrew.settings import get_settings
 from reelcrew.tools.publishing.errors import AuthError, MissingCredentials
 from reelcrew.tools.publishing.journal import UploadJournal
@@ -47,7 +48,7 @@ def test_publishes_once_with_disclosure_fields(youtube_sim, request_for, store, 
 
 
 def test_scheduled_post_is_private_with_publish_at(youtube_sim, request_for, store, channel):
-    at = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+    at = clock.now().replace(microsecond=0) + timedelta(days=1)
     [res] = run(request_for("youtube"), youtube_sim, store, channel, schedule={"youtube": at})
     status = youtube_sim.videos[res.platform_id]["status"]
     assert res.status == "scheduled" and res.scheduled_at == at
@@ -91,7 +92,7 @@ def test_expired_session_restarts_and_posts_once(youtube_sim, request_for, store
 
 def test_quota_exceeded_defers_to_next_window(youtube_sim, request_for, store, channel):
     youtube_sim.daily_quota = 0
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     [res] = run(request_for("youtube"), youtube_sim, store, channel, now=now)
     assert res.status == "deferred" and youtube_sim.post_count == 0
     assert res.scheduled_at >= next_pacific_midnight(now)
@@ -140,3 +141,29 @@ def test_missing_credentials_name_the_variables(request_for, store, channel, mon
         publish(request_for("youtube"), ["youtube"], store=store, settings=get_settings(), channel=channel)
     assert "YOUTUBE_CLIENT_SECRET" in err.value.render() and "YOUTUBE_REFRESH_TOKEN" in err.value.render()
     assert "YOUTUBE_CLIENT_ID" not in err.value.message
+
+
+def test_failing_chunk_is_retried_a_bounded_number_of_times_then_resumes_next_attempt(
+        youtube_sim, request_for, store, channel, media):
+    """Eleven 503s in a row on one chunk: eleven tries (ten waits), then the upload stops; the next run
+    resumes the same session from what the server holds and sends no byte twice."""
+    waits: list[float] = []
+    youtube_sim.faults.script["chunk"] = [503] * 11
+    ad = adapter(youtube_sim, store, sleep=waits.append)
+    [res] = run(request_for("youtube"), youtube_sim, store, channel, ad=ad)
+    assert res.status == "failed" and "kept failing" in res.detail
+    assert len(waits) == 10 and youtube_sim.faults.script["chunk"] == []
+    assert youtube_sim.probes == 10, "each retry first asks the session what it holds"
+    [res] = run(request_for("youtube"), youtube_sim, store, channel)
+    assert res.status == "published" and youtube_sim.inserts == 1
+    assert youtube_sim.bytes_received == media["video"].stat().st_size
+
+
+def test_a_permanent_chunk_answer_stops_at_once(youtube_sim, request_for, store, channel):
+    waits: list[float] = []
+    youtube_sim.faults.script["chunk"] = [400, 400]
+    [res] = run(request_for("youtube"), youtube_sim, store, channel, ad=adapter(youtube_sim, store,
+                                                                                sleep=waits.append))
+    assert res.status == "failed" and "HTTP 400" in res.detail
+    assert waits == [] and youtube_sim.faults.script["chunk"] == [400], "a 400 is not retried"
+    assert youtube_sim.post_count == 0

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from reelcrew.config import ChannelConfig, TrendSource
 from reelcrew.tools.memory import import_history, open_memory
 from reelcrew.tools.memory.embedding import embed_texts
 
-SAMPLES = Path(__file__).resolve().parents[2] / "reelcrew" / "data" / "samples"
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+from researchhelpers import SAMPLES, NOW
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,8 +40,3 @@ def history_memory(memory):
     import_history(SAMPLES / "past_videos.csv", "demo", memory)
     return memory
 
-
-def channel_with(*sources: TrendSource, tmp: Path | None = None) -> ChannelConfig:
-    cfg = ChannelConfig(name="demo", trends=list(sources))
-    cfg.source_dir = tmp
-    return cfg

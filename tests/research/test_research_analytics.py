@@ -95,7 +95,7 @@ def test_rows_link_through_the_uploads_table(memory, settings, tmp_path):
                     "YTID0000001,Sinking funds,50,0:00:20\nUNKNOWN0001,Who knows,7,0:00:03\nBAD0000001,x,lots,0:00:01\n")
     report = import_feedback(path, "demo", store=store, memory=memory)
     assert report.updated == ["outbox-1"] and report.unmatched == ["UNKNOWN0001 (Who knows)"]
-    assert report.skipped == ["line 5: not a number: 'lots'"]
+    assert report.skipped == ["line 5: not a number (4 characters)"]  # the shape of the cell, never its content
     assert memory.get("outbox-1").performance.avg_view_duration_s == 20.0
     assert _perf_rows(store)[0]["run_id"] == "run-42"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import NOW, channel_with
+from researchhelpers import NOW, channel_with
 
 from reelcrew.config import TrendSource, load_channel
 from reelcrew.errors import InputError

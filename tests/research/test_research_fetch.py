@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import NOW, SAMPLES, channel_with
+from researchhelpers import NOW, SAMPLES, channel_with
 
 from reelcrew.config import TrendSource
 from reelcrew.errors import InputError
@@ -65,6 +65,24 @@ def test_5xx_then_success_is_retried():
     src = TrendSource(kind="reddit", url="https://www.reddit.com/r/personalfinance/top.json")
     batch = read_feed(src, channel_with(src), fetcher=_fetcher(server, attempts=3), now=NOW)
     assert server.calls == 3 and len(batch.signals) == 12
+
+
+@pytest.mark.parametrize(("coordination", "calls"), [("1", 3), ("0", 1)])
+def test_a_feed_is_tried_once_with_coordination_off(coordination, calls, monkeypatch):
+    """CREW_COORDINATION=0 means every step tried once (the reliability benchmark's baseline), a feed too."""
+    from reelcrew.settings import get_settings
+
+    monkeypatch.setenv("CREW_COORDINATION", coordination)
+    get_settings(fresh=True)
+    server = FeedServer(fail=[503, 503, 503])
+    src = TrendSource(kind="reddit", url="https://www.reddit.com/r/personalfinance/top.json")
+    try:
+        with pytest.raises(InputError):
+            read_feed(src, channel_with(src), fetcher=_fetcher(server), now=NOW)
+    finally:
+        monkeypatch.delenv("CREW_COORDINATION")
+        get_settings(fresh=True)
+    assert server.calls == calls
 
 
 def test_gives_up_after_attempts_and_redacts_the_query():
@@ -136,3 +154,25 @@ def test_read_trends_mixes_urls_and_files(samples):
                        TrendSource(kind="atom", path=str(samples / "money_blog.atom")))
     batch = read_trends(cfg, now=NOW, fetcher=_fetcher(FeedServer()))
     assert {s.source for s in batch.signals} == {"google_trends:US", "atom:Pocket Sense: money, plainly"}
+
+
+@pytest.mark.parametrize(("status", "failure"), [(503, "transient"), (404, "input")])
+def test_a_feed_server_in_trouble_is_transient_and_a_wrong_url_is_input(status, failure):
+    """A feed that could not be fetched because its server failed is worth trying again later (the run's
+    research step is retried by class); a URL the server does not know is the user's to fix."""
+    src = TrendSource(kind="reddit", url="https://www.reddit.com/r/personalfinance/top.json")
+    with pytest.raises(InputError) as err:
+        read_trends(channel_with(src), fetcher=_fetcher(FeedServer(fail=[status] * 3), attempts=3), now=NOW)
+    assert "no trend source gave a usable item" in err.value.message
+    assert err.value.failure.value == failure
+
+
+def test_a_garbled_answer_from_a_feed_server_is_bad_output_worth_fetching_again():
+    def garbled(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"kind": "Listing", "data": {"chil\x00{"garbled',
+                              headers={"content-type": "application/json"})
+
+    src = TrendSource(kind="reddit", url="https://www.reddit.com/r/personalfinance/top.json")
+    with pytest.raises(InputError) as err:
+        read_trends(channel_with(src), fetcher=_fetcher(garbled), now=NOW)
+    assert err.value.failure.value == "bad_output"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import NOW
+from researchhelpers import NOW
 
 from reelcrew.errors import InputError
 from reelcrew.tools.memory import Performance, VideoRecord, import_history, open_memory

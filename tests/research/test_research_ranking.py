@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import NOW
+from researchhelpers import NOW
 
 from reelcrew.config import load_channel
 from reelcrew.tools.analytics import import_feedback

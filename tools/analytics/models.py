@@ -6,12 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-FeedbackFormat = Literal["studio-csv", "analytics-json", "instagram-json"]
+FeedbackFormat = Literal["studio-csv", "analytics-json", "tiktok-json", "instagram-json"]
 
 #: the run store's ``performance.source`` value for each format
 SOURCE_NAMES: dict[str, str] = {
     "studio-csv": "studio_csv",
     "analytics-json": "analytics_api",
+    "tiktok-json": "tiktok_video_query",
     "instagram-json": "instagram_insights",
 }
 
@@ -35,3 +36,5 @@ class FeedbackReport(BaseModel):
     updated: list[str] = Field(default_factory=list, description="video ids whose memory record was updated")
     unmatched: list[str] = Field(default_factory=list, description="platform ids no published video is known by")
     skipped: list[str] = Field(default_factory=list, description="rows that could not be read, with reasons")
+    unmatched_total: int = Field(default=0, description="all unmatched rows (the list keeps the first ones)")
+    skipped_total: int = Field(default=0, description="all skipped rows (the list keeps the first ones)")

@@ -12,6 +12,9 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from reelcrew.errors import CrewError
+from reelcrew.errors import FailureClass as CrewFailure
+
 
 class FailureClass(str, Enum):
     """How a failed call should be treated; dispatch chooses retries by class."""
@@ -24,14 +27,38 @@ class FailureClass(str, Enum):
     QUOTA = "quota"                # out of credits / daily cap: try the next provider
     UNTRUSTED = "untrusted"        # output offered from a host outside the allow-list: never fetched; next provider
 
+    @property
+    def crew(self) -> CrewFailure:
+        """The same class in the words of ``reelcrew.errors`` (what ``classify`` and retries read)."""
+        return _CREW[self]
 
-class ProviderError(Exception):
+
+_CREW = {
+    FailureClass.TRANSIENT: CrewFailure.TRANSIENT, FailureClass.SAFETY_INPUT: CrewFailure.SAFETY,
+    FailureClass.BAD_OUTPUT: CrewFailure.BAD_OUTPUT, FailureClass.INVALID_INPUT: CrewFailure.INPUT,
+    FailureClass.AUTH: CrewFailure.AUTH, FailureClass.QUOTA: CrewFailure.QUOTA,
+    FailureClass.UNTRUSTED: CrewFailure.BAD_OUTPUT,
+}
+
+
+class ProviderError(CrewError):
+    """A vendor call failed. ``failure`` is the provider-level class dispatch chooses by;
+    ``failure.crew`` the crew-wide class (``classify`` reads it). Rate limits are transient
+    here and carry ``retry_after_s``."""
+
+    exit_code = 3
+
     def __init__(self, message: str, failure: FailureClass, *, retry_after_s: float | None = None,
                  code: str | None = None) -> None:
-        super().__init__(message)
-        self.failure = failure
-        self.retry_after_s = retry_after_s
-        self.code = code
+        crew = failure.crew
+        if crew is CrewFailure.TRANSIENT and (code in ("429", "1302", "http_429") or retry_after_s is not None):
+            crew = CrewFailure.RATE_LIMITED
+        super().__init__(message, failure=crew, retry_after_s=retry_after_s, code=code)
+        self.crew_failure = crew
+        self.failure = failure  # type: ignore[assignment]  # dispatch reads the provider-level class
+
+    def render(self) -> str:
+        return self.message
 
 
 class ClipRequest(BaseModel):

@@ -20,6 +20,11 @@ CLIP_PROVIDERS = ("runway", "kling", "luma", "heygen", "local")
 VOICE_PROVIDERS = ("elevenlabs", "piper")
 
 
+def known_providers(kind: str) -> tuple[str, ...]:
+    """The provider names a channel may list under ``providers.<kind>`` (checked when the channel loads)."""
+    return {"clips": CLIP_PROVIDERS, "voice": VOICE_PROVIDERS}[kind]
+
+
 def _clip_class(name: str) -> Any:
     if name == "runway":
         from reelcrew.tools.generation.runway import RunwayClips as cls

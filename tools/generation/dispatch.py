@@ -13,6 +13,7 @@ item falls back too. The local renderer (Piper for voice) is always the last res
 from __future__ import annotations
 
 import asyncio
+import weakref
 import random
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -21,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from reelcrew.config import ChannelConfig
-from reelcrew.errors import BudgetExceeded, CrewError
+from reelcrew.errors import BudgetExceeded, CrewError, classify
+from reelcrew.redaction import scrub
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings
 from reelcrew.tools.generation import attempts
@@ -107,6 +110,23 @@ def _quote(provider: Any, subject: Any) -> Quote:
                  usd=usd)
 
 
+_SHARED: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def shared_semaphores() -> dict[str, asyncio.Semaphore]:
+    """Each vendor's concurrency limit for this event loop, shared by every production running in it (the
+    autopilot drives many runs in one loop: five runs on Runway still make at most four Runway calls at once)."""
+    loop = asyncio.get_running_loop()
+    sems = _SHARED.get(loop)
+    if sems is None:
+        sems = defaultdict(lambda: asyncio.Semaphore(4))
+        for name, n in DEFAULT_CONCURRENCY.items():
+            sems[name] = asyncio.Semaphore(max(1, n))
+        _SHARED[loop] = sems
+    return sems
+
+
 class _Dispatcher:
     def __init__(self, *, store: RunStore, run_id: str | None, channel: ChannelConfig, settings: Settings,
                  workdir: Path, progress: Progress | None, concurrency: dict[str, int] | None,
@@ -120,10 +140,13 @@ class _Dispatcher:
         self.cache = AssetCache(store, settings)
         self.ledger = Ledger(store, channel)
         self.retry = retry or RetryPolicy()
-        limits = {**DEFAULT_CONCURRENCY, **(concurrency or {})}
-        self.sems: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(4))
-        for name, n in limits.items():
-            self.sems[name] = asyncio.Semaphore(max(1, n))
+        if concurrency is None:  # the process-wide limits: every run of the autopilot shares each vendor's
+            self.sems = shared_semaphores()
+        else:
+            limits = {**DEFAULT_CONCURRENCY, **concurrency}
+            self.sems = defaultdict(lambda: asyncio.Semaphore(4))
+            for name, n in limits.items():
+                self.sems[name] = asyncio.Semaphore(max(1, n))
         self.key_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.failures: list[str] = []
         self.max_attempts = channel.providers.max_attempts_per_provider
@@ -157,22 +180,36 @@ class _Dispatcher:
 
     async def _attempts(self, item: str, provider: Any, key: str, params: dict[str, Any],
                         attempt_fn: Callable[..., Awaitable[Any]]) -> Any:
-        for n in range(1, self.max_attempts + 1):
+        """Up to ``max_attempts`` tries on one provider (tenacity). A transient failure or a bad output is
+        tried again after ``RetryPolicy``'s wait (never shorter than Retry-After); auth, quota, invalid input
+        and untrusted output move to the next provider at once (None); an unsafe prompt stops the chain."""
+        tries = 0
+
+        async def once() -> Any:
+            nonlocal tries
+            tries += 1
             try:
                 async with self.sems[provider.name]:
                     return await attempt_fn(provider, key, params)
-            except BudgetExceeded as exc:
-                self._fail(item, provider.name, exc)
-                return None
             except ProviderError as exc:
-                self._fail(item, provider.name, exc, n)
-                if exc.failure == FailureClass.SAFETY_INPUT:
-                    raise
-                if exc.failure in NEXT_PROVIDER:
-                    return None
-                if n < self.max_attempts:
-                    await self.retry.sleep(self.retry.delay(n, exc.retry_after_s))
-        return None
+                self._fail(item, provider.name, exc, tries)
+                raise
+
+        retryer = AsyncRetrying(
+            stop=stop_after_attempt(self.max_attempts), reraise=True, sleep=self.retry.sleep,
+            retry=retry_if_exception(lambda e: isinstance(e, ProviderError) and e.failure not in NEXT_PROVIDER
+                                     and e.failure != FailureClass.SAFETY_INPUT),
+            wait=lambda state: self.retry.delay(state.attempt_number,
+                                                getattr(state.outcome.exception(), "retry_after_s", None)))
+        try:
+            return await retryer(once)
+        except BudgetExceeded as exc:
+            self._fail(item, provider.name, exc)
+            return None
+        except ProviderError as exc:
+            if exc.failure == FailureClass.SAFETY_INPUT:
+                raise
+            return None
 
     # -- one paid-or-free call, common bookkeeping ---------------------------
     def _reserve(self, provider: Any, item: str, key: str, subject: Any) -> int | None:
@@ -210,13 +247,13 @@ class _Dispatcher:
                                         model=provider.model, cache_key=key, ledger_id=ledger_id)
             try:
                 task_id = await provider.submit(request)
-            except ProviderError as exc:
+            except BaseException as exc:  # a stall, a cancel or a bug releases the reservation too
                 self._close(attempt_id, ledger_id, exc, release=True)
                 raise
             attempts.set_task(self.store, attempt_id, task_id)
         try:
             state = await provider.wait(task_id)
-        except ProviderError as exc:
+        except ProviderError as exc:  # not on a cancel: the stored task id lets a resumed run pick it up unpaid
             self._close(attempt_id, ledger_id, exc, release=True)  # failed tasks are not charged
             raise
         self._settle(provider, ledger_id, state.units)
@@ -236,7 +273,7 @@ class _Dispatcher:
                                     model=getattr(provider, "model", None), cache_key=key, ledger_id=ledger_id)
         try:
             await provider.generate(request, tmp)
-        except ProviderError as exc:
+        except BaseException as exc:  # a stall, a cancel or a bug releases the reservation too
             tmp.unlink(missing_ok=True)
             self._close(attempt_id, ledger_id, exc, release=True)
             raise
@@ -250,10 +287,11 @@ class _Dispatcher:
         attempts.finish(self.store, attempt_id)
         return facts
 
-    def _close(self, attempt_id: int, ledger_id: int | None, exc: ProviderError, *, release: bool) -> None:
+    def _close(self, attempt_id: int, ledger_id: int | None, exc: BaseException, *, release: bool) -> None:
         if release and ledger_id is not None:
             self.ledger.release(ledger_id)
-        attempts.finish(self.store, attempt_id, failure_class=exc.failure.value, error=str(exc))
+        failure = exc.failure.value if isinstance(exc, ProviderError) else classify(exc).value
+        attempts.finish(self.store, attempt_id, failure_class=failure, error=scrub(str(exc) or type(exc).__name__))
 
     def _store_clip(self, request: ClipRequest, provider: Any, key: str, params: dict[str, Any],
                     model: str | None, tmp: Path, facts: VideoFacts) -> ClipResult:
@@ -278,7 +316,7 @@ class _Dispatcher:
                                     model=params.get("model"), cache_key=key, ledger_id=ledger_id)
         try:
             result = await provider.synthesize(text, tmp)
-        except ProviderError as exc:
+        except BaseException as exc:  # a stall, a cancel or a bug releases the reservation too
             tmp.unlink(missing_ok=True)
             self._close(attempt_id, ledger_id, exc, release=True)
             raise

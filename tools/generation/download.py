@@ -3,9 +3,12 @@
 A vendor response is outside data: the URL it names is checked against an allow-list
 (https and the vendor's host suffixes; plus the exact scheme and host of an
 overridden base URL, so a local simulator may serve over plain http) before any
-request, and again on every redirect. The body is streamed to a temporary file
-beside the target with a size cap and a timeout, then moved into place with
-``os.replace``, so a crash never leaves a half-written clip under the final name.
+request, and again on every redirect. The transfer runs on the HTTP seam
+(``reelcrew.tools.net``) with the media budget: a size cap (declared and counted)
+and an overall deadline (CREW_HTTP_MEDIA_DEADLINE_S), so neither a huge nor a
+trickling body can hold memory or the run. The body goes to a temporary file beside
+the target, then moves into place with ``os.replace``: a crash never leaves a
+half-written clip under the final name. No credential is sent with a download.
 """
 
 from __future__ import annotations
@@ -13,14 +16,15 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from reelcrew.tools.generation.base import FailureClass, ProviderError
+from reelcrew.tools.net import AsyncHttp, NetError, Service, UntrustedHost
+from reelcrew.tools.net.hosts import HostPolicy
 
 EXPIRED_STATUSES = {403, 404, 410}
-MAX_REDIRECTS = 3
 
 
 class OutputExpired(ProviderError):
@@ -30,82 +34,60 @@ class OutputExpired(ProviderError):
         super().__init__(message, FailureClass.TRANSIENT, code="expired_url")
 
 
-class AllowList:
-    """Hosts a vendor may serve outputs from.
+class AllowList(HostPolicy):
+    """Hosts a vendor may serve outputs from: ``suffixes`` over https, plus exact (scheme, host:port) origins."""
 
-    ``suffixes`` match a host or any subdomain over https; ``exact`` holds
-    (scheme, host:port) pairs allowed as is (an overridden base URL).
-    """
-
-    def __init__(self, suffixes: tuple[str, ...], exact: tuple[tuple[str, str], ...] = ()) -> None:
-        self.suffixes = tuple(s.lower().lstrip(".") for s in suffixes)
-        self.exact = {(scheme.lower(), netloc.lower()) for scheme, netloc in exact}
+    def __init__(self, suffixes: tuple[str, ...], exact: tuple[tuple[str, str], ...] = (),
+                 service: str = "vendor") -> None:
+        super().__init__(service, suffixes)
+        self.origins = {(scheme.lower(), netloc.lower()) for scheme, netloc in exact}
 
     @classmethod
-    def for_vendor(cls, suffixes: tuple[str, ...], base_url: str) -> "AllowList":
+    def for_vendor(cls, suffixes: tuple[str, ...], base_url: str, service: str = "vendor") -> "AllowList":
         parts = urlsplit(base_url)
-        return cls(suffixes, ((parts.scheme, parts.netloc),))
+        return cls(suffixes, ((parts.scheme, parts.netloc),), service)
 
-    def allows(self, url: str) -> bool:
-        parts = urlsplit(url)
-        scheme, netloc, host = parts.scheme.lower(), parts.netloc.lower(), (parts.hostname or "").lower()
-        if (scheme, netloc) in self.exact:
-            return True
-        if scheme != "https" or not host or parts.username or parts.password:
-            return False
-        return any(host == s or host.endswith("." + s) for s in self.suffixes)
+    def may_send_credentials(self, url: str) -> bool:
+        return False  # downloads never carry the vendor key
 
-    def check(self, url: str) -> None:
-        if not self.allows(url):
-            host = urlsplit(url).netloc[:80]
-            raise ProviderError(f"output offered from a host outside the allow-list ({host!r}); not fetched",
-                                FailureClass.UNTRUSTED, code="untrusted_host")
+    def check(self, url: str, what: str = "output URL") -> str:
+        try:
+            return super().check(url, what)
+        except UntrustedHost as exc:
+            raise untrusted(exc) from None
 
 
-async def download(client: httpx.AsyncClient, url: str, out_path: Path, *, allow: AllowList,
-                   max_bytes: int, timeout_s: float) -> Path:
-    """Stream ``url`` into ``out_path`` atomically; raise ProviderError on any problem."""
+def untrusted(exc: UntrustedHost) -> ProviderError:
+    return ProviderError(f"output offered from a host outside the allow-list ({exc.host!r}); not fetched",
+                         FailureClass.UNTRUSTED, code="untrusted_host")
+
+
+async def download(client: httpx.AsyncClient | None, url: str, out_path: Path, *, allow: AllowList,
+                   max_bytes: int, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None) -> Path:
+    """Stream ``url`` into ``out_path`` atomically within ``max_bytes`` and ``timeout_s`` overall;
+    ProviderError on any problem (off-host: untrusted; too big, stalled, dropped: transient)."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=".dl-", suffix=out_path.suffix, dir=out_path.parent)
     tmp = Path(tmp_name)
+    http = AsyncHttp(Service(allow.service), policy=allow, client=client, transport=transport)
     try:
         with os.fdopen(fd, "wb") as fh:
-            await _fetch(client, url, fh, allow=allow, max_bytes=max_bytes, timeout_s=timeout_s)
+            try:
+                resp = await http.get(url, sink=fh, max_bytes=max_bytes, deadline_s=timeout_s)
+            except UntrustedHost as exc:
+                raise untrusted(exc) from None
+            except ProviderError:
+                raise
+            except NetError as exc:
+                raise ProviderError(f"output download failed: {exc.message}", FailureClass.TRANSIENT,
+                                    code=exc.code) from None
+        if resp.status_code in EXPIRED_STATUSES:
+            raise OutputExpired(f"output URL answered {resp.status_code}")
+        if resp.status_code != 200:
+            raise ProviderError(f"output download answered {resp.status_code}", FailureClass.TRANSIENT,
+                                code=f"http_{resp.status_code}")
         os.replace(tmp, out_path)
         return out_path
     finally:
+        await http.aclose()
         tmp.unlink(missing_ok=True)
-
-
-async def _fetch(client: httpx.AsyncClient, url: str, fh, *, allow: AllowList, max_bytes: int,
-                 timeout_s: float) -> None:
-    for _hop in range(MAX_REDIRECTS + 1):
-        allow.check(url)
-        try:
-            async with client.stream("GET", url, timeout=timeout_s, follow_redirects=False) as resp:
-                if resp.is_redirect and "location" in resp.headers:
-                    url = urljoin(url, resp.headers["location"])
-                    continue
-                if resp.status_code in EXPIRED_STATUSES:
-                    raise OutputExpired(f"output URL answered {resp.status_code}")
-                if resp.status_code != 200:
-                    raise ProviderError(f"output download answered {resp.status_code}", FailureClass.TRANSIENT,
-                                        code=f"http_{resp.status_code}")
-                declared = int(resp.headers.get("content-length") or 0)
-                if declared > max_bytes:
-                    raise ProviderError(f"output is {declared} bytes, over the {max_bytes} byte cap",
-                                        FailureClass.BAD_OUTPUT, code="too_large")
-                size = 0
-                async for chunk in resp.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise ProviderError(f"output passed the {max_bytes} byte cap", FailureClass.BAD_OUTPUT,
-                                            code="too_large")
-                    fh.write(chunk)
-                return
-        except httpx.TimeoutException:
-            raise ProviderError("output download timed out", FailureClass.TRANSIENT, code="timeout") from None
-        except httpx.TransportError as exc:
-            raise ProviderError(f"output download failed ({type(exc).__name__})", FailureClass.TRANSIENT,
-                                code="network") from None
-    raise ProviderError("output download redirected too many times", FailureClass.BAD_OUTPUT, code="redirects")

@@ -17,10 +17,12 @@ from typing import Any
 import httpx
 
 from reelcrew.errors import ConfigError
+from reelcrew.redaction import register_secret
 from reelcrew.settings import Settings, get_settings
 from reelcrew.tools.generation.base import FailureClass, ProviderError, VoiceResult, WordTiming
 from reelcrew.tools.generation.prices import PriceTable, Quote, load_prices
-from reelcrew.tools.generation.remote import class_for_status, quoted, read_key, retry_after
+from reelcrew.tools.generation.remote import VendorHttp, class_for_status, quoted, read_key, retry_after
+from reelcrew.tools.net import Limits, Service
 from reelcrew.tools.generation.validate import validate_audio
 
 DEFAULT_VOICE = "JBFqnCBsd6RMkjVDRZzb"
@@ -70,6 +72,7 @@ class ElevenLabsVoice:
         if not key:
             raise ConfigError("elevenlabs needs an API key", hint="set ELEVENLABS_API_KEY")
         self._key = key
+        register_secret(key)
         self.voice_id = voice_id or os.environ.get("ELEVENLABS_VOICE_ID", DEFAULT_VOICE)
         self.model = model
         self.output_format = output_format
@@ -112,16 +115,14 @@ class ElevenLabsVoice:
 
     async def _call(self, text: str) -> dict[str, Any]:
         url = f"{self.base_url}/v1/text-to-speech/{self.voice_id}/with-timestamps"
-        async with httpx.AsyncClient(transport=self._transport, timeout=self.timeout) as client:
-            try:
-                resp = await client.post(url, params={"output_format": self.output_format},
-                                         headers={"xi-api-key": self._key},
-                                         json={"text": text, "model_id": self.model})
-            except httpx.TimeoutException:
-                raise ProviderError("elevenlabs timed out", FailureClass.TRANSIENT, code="timeout") from None
-            except httpx.TransportError as exc:
-                raise ProviderError(f"elevenlabs unreachable ({type(exc).__name__})", FailureClass.TRANSIENT,
-                                    code="network") from None
+        limits = Limits.from_settings(self.settings)
+        # the answer carries the audio as base64: an API call with the media budget for its size
+        service = Service(self.name, self.base_url, credential={"xi-api-key": self._key})
+        async with VendorHttp(service, transport=self._transport, limits=limits) as client:
+            resp = await client.post(url, params={"output_format": self.output_format},
+                                     json={"text": text, "model_id": self.model},
+                                     deadline_s=min(float(self.timeout), limits.deadline_s),
+                                     max_bytes=min(limits.max_media, 64 * 1024 * 1024))
         try:
             body = resp.json()
         except ValueError:

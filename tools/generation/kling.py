@@ -16,6 +16,7 @@ import httpx
 import jwt
 
 from reelcrew.errors import ConfigError
+from reelcrew.redaction import register_secret
 from reelcrew.tools.generation.base import ClipRequest, FailureClass, ProviderError
 from reelcrew.tools.generation.remote import (
     RemoteClipProvider, TaskState, ceil_to, class_for_status, quoted, read_key, retry_after,
@@ -62,6 +63,7 @@ class KlingClips(RemoteClipProvider):
             raise ConfigError("kling needs an access key and a secret key",
                               hint="set KLING_ACCESS_KEY and KLING_SECRET_KEY")
         self._secret = secret_key
+        register_secret(secret_key)
         self._token: str | None = None
         self._token_at = 0.0
         self.mode = mode
@@ -79,6 +81,7 @@ class KlingClips(RemoteClipProvider):
         if refresh or self._token is None or time.time() - self._token_at > TOKEN_TTL_S - 300:
             self._token_at = time.time()
             self._token = make_token(self._key, self._secret, self._token_at)
+            register_secret(self._token)  # a signed JWT is a credential too: the scrubber hides it everywhere
         return self._token
 
     def headers(self) -> dict[str, str]:

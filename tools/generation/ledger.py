@@ -11,11 +11,12 @@ outputs that went into a video; what was paid and never used is the wasted share
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from reelcrew import clock
 from reelcrew.config import ChannelConfig
 from reelcrew.errors import BudgetExceeded
 from reelcrew.tools.generation.prices import Quote
@@ -26,7 +27,7 @@ _COST = "COALESCE(usd_actual, usd_estimate)"
 
 
 def _today() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    return clock.now().strftime("%Y-%m-%d")
 
 
 class Ledger:
@@ -197,3 +198,60 @@ def cost_report(store: RunStore, *, channel: str | None = None, run_id: str | No
         paid_calls=len(settled), per_provider=_lines(rows, "provider"), per_channel=_lines(rows, "channel"),
         per_video=_lines(rows, "run_id"),
     )
+
+
+# -- model calls (issue 12) ---------------------------------------------------
+# A model call is one settled ledger row: provider "model:<model>", item "<agent>",
+# units = prompt + completion tokens, cache_key "tokens:<prompt>+<completion>". It is
+# "used" (a model answer is never wasted output) and counts against the budgets.
+MODEL_PREFIX = "model:"
+
+
+def record_model_call(store: RunStore, *, run_id: str | None, channel: str, agent: str, model: str,
+                      prompt_tokens: int, completion_tokens: int, usd: float) -> None:
+    with store.connect() as c:
+        c.execute(
+            "INSERT INTO ledger(run_id, channel, provider, item, cache_key, units, unit, usd_estimate, usd_actual, "
+            "status, used, created_at, settled_at) VALUES (?,?,?,?,?,?,'tokens',?,?,'settled',1,?,?)",
+            (run_id, channel, MODEL_PREFIX + model, agent, f"tokens:{prompt_tokens}+{completion_tokens}",
+             prompt_tokens + completion_tokens, usd, usd, now_iso(), now_iso()),
+        )
+
+
+def model_usage(store: RunStore, run_id: str, since: str = "") -> tuple[int, int]:
+    """(model calls, tokens) a run has used since ``since`` (ISO time), across segments and resumes."""
+    with store.connect() as c:
+        row = c.execute("SELECT COUNT(*), COALESCE(SUM(units),0) FROM ledger WHERE run_id=? AND provider LIKE ? "
+                        "AND created_at >= ?", (run_id, MODEL_PREFIX + "%", since)).fetchone()
+    return int(row[0]), int(row[1])
+
+
+class ModelSpendLine(BaseModel):
+    agent: str
+    model: str
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    usd: float
+
+
+def model_spend(store: RunStore, *, channel: str | None = None, run_id: str | None = None) -> list[ModelSpendLine]:
+    """Model calls, tokens and USD per agent and model."""
+    sql, args = "SELECT * FROM ledger WHERE provider LIKE ?", [MODEL_PREFIX + "%"]
+    if channel:
+        sql, args = sql + " AND channel=?", [*args, channel]
+    if run_id:
+        sql, args = sql + " AND run_id=?", [*args, run_id]
+    with store.connect() as c:
+        rows = [dict(r) for r in c.execute(sql, args).fetchall()]
+    groups: dict[tuple[str, str], ModelSpendLine] = {}
+    for r in rows:
+        key = (str(r["item"]), str(r["provider"])[len(MODEL_PREFIX):])
+        line = groups.setdefault(key, ModelSpendLine(agent=key[0], model=key[1], calls=0, prompt_tokens=0,
+                                                     completion_tokens=0, usd=0.0))
+        prompt, _, completion = str(r["cache_key"] or "tokens:0+0")[len("tokens:"):].partition("+")
+        line.calls += 1
+        line.prompt_tokens += int(prompt or 0)
+        line.completion_tokens += int(completion or 0)
+        line.usd = round(line.usd + float(r["usd_actual"] or 0.0), 6)
+    return [groups[k] for k in sorted(groups)]

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reelcrew.errors import ConfigError
+from reelcrew.file_shape import yaml_problem
 from reelcrew.settings import Settings
 
 
@@ -44,11 +45,21 @@ class Quote(BaseModel):
     usd: float
 
 
+class TokenPrice(BaseModel):
+    """A language model's list price in USD per million tokens (issue 12)."""
+
+    model_config = ConfigDict(extra="forbid")
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+    verified: bool = False
+
+
 class PriceTable(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: str
     source: str = ""
     providers: dict[str, ProviderPrices]
+    models: dict[str, TokenPrice] = Field(default_factory=dict)
 
     def quote(self, provider: str, model: str, *, seconds: float = 0.0, characters: int = 0) -> Quote:
         entry = self.providers.get(provider)
@@ -95,7 +106,7 @@ def load_prices(settings: Settings) -> PriceTable:
         try:
             override = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"not valid YAML: {exc}", where=str(path)) from None
+            raise ConfigError(f"not valid YAML: {yaml_problem(exc)}", where=str(path)) from None
         if not isinstance(override, dict):
             raise ConfigError("a price table must be a mapping", where=str(path))
         data = _merge(data, override)
@@ -105,3 +116,14 @@ def load_prices(settings: Settings) -> PriceTable:
         first = exc.errors()[0]
         loc = ".".join(str(x) for x in first["loc"])
         raise ConfigError(f"field `{loc}`: {first['msg']}", where=str(path)) from None
+
+
+def model_usd(model: str, prompt_tokens: int, completion_tokens: int, settings: Settings | None = None) -> float:
+    """What one model call cost. A model without a price (a local model) costs $0; its tokens still count."""
+    from reelcrew.settings import get_settings
+
+    table = load_prices(settings or get_settings())
+    price = table.models.get(model)
+    if price is None:
+        return 0.0
+    return round((prompt_tokens * price.input_per_mtok + completion_tokens * price.output_per_mtok) / 1e6, 6)

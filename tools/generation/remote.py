@@ -14,22 +14,26 @@ import hashlib
 import os
 import time
 from collections.abc import Awaitable, Callable
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel
+from tenacity import AsyncRetrying, retry_if_exception, retry_if_result, stop_after_attempt, wait_fixed
 
 from reelcrew.errors import ConfigError
+from reelcrew.redaction import register_secret, scrub
 from reelcrew.settings import Settings, get_settings
 from reelcrew.tools.generation.base import ClipRequest, ClipResult, FailureClass, ProviderError
 from reelcrew.tools.generation.download import AllowList, OutputExpired, download
 from reelcrew.tools.generation.prices import PriceTable, Quote, load_prices
 from reelcrew.tools.generation.validate import validate_clip
+from reelcrew.tools.net import AsyncHttp, Limits, NetError, Service, UntrustedHost
+from reelcrew.tools.net.ids import plain_id
+from reelcrew.tools.net.retry import MAX_RETRY_AFTER_S, parse_retry_after, stop_at, wait_retry_after
 
-MAX_RETRY_AFTER_S = 60.0
 ERROR_TEXT_LIMIT = 200
+POLL_ATTEMPTS = 6  # tries of one poll that fails transiently, in a row, before the wait gives up
 
 
 class TaskState(BaseModel):
@@ -49,28 +53,25 @@ class TaskState(BaseModel):
 
 def quoted(text: str) -> str:
     """Vendor text is data: shortened and quoted, never spliced in as instructions."""
-    text = " ".join(str(text).split())
+    text = scrub(" ".join(str(text).split()))
     return repr(text[:ERROR_TEXT_LIMIT] + ("..." if len(text) > ERROR_TEXT_LIMIT else ""))
 
 
 def retry_after(resp: httpx.Response) -> float | None:
     """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date), capped."""
-    ms = resp.headers.get("retry-after-ms")
-    if ms:
+    return parse_retry_after(resp.headers, cap_s=MAX_RETRY_AFTER_S)
+
+
+class VendorHttp(AsyncHttp):
+    """The seam's async client, speaking ProviderError so dispatch settles or releases the ledger."""
+
+    async def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
         try:
-            return min(float(ms) / 1000.0, MAX_RETRY_AFTER_S)
-        except ValueError:
-            pass
-    value = resp.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER_S)
-    except ValueError:
-        try:
-            return min(max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0), MAX_RETRY_AFTER_S)
-        except (TypeError, ValueError):
-            return None
+            return await super().request(method, url, **kw)
+        except UntrustedHost as exc:
+            raise ProviderError(exc.message, FailureClass.UNTRUSTED, code="untrusted_host") from None
+        except NetError as exc:
+            raise ProviderError(exc.message, FailureClass.TRANSIENT, code=exc.code) from None
 
 
 def class_for_status(status: int, should_retry: str | None = None) -> FailureClass:
@@ -124,6 +125,7 @@ class RemoteClipProvider:
     env_keys: tuple[str, ...] = ()
     output_hosts: tuple[str, ...] = ()
     default_model: str = ""
+    sleep: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)  # the poll's waits (tests record them)
 
     def __init__(self, *, settings: Settings | None = None, model: str | None = None, api_key: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None, poll_interval: float = 6.0,
@@ -136,6 +138,7 @@ class RemoteClipProvider:
         if not key:
             raise ConfigError(f"{self.name} needs an API key", hint=f"set {' or '.join(self.env_keys)}")
         self._key = key
+        register_secret(key)  # a key given in code, not the environment, is hidden like one from it
         self._transport = transport
         self.poll_interval = poll_interval
         self.poll_timeout = poll_timeout
@@ -143,7 +146,7 @@ class RemoteClipProvider:
         self.max_download_bytes = max_download_bytes
         self.download_timeout = download_timeout
         self.prices = prices or load_prices(self.settings)
-        self.allow = AllowList.for_vendor(self.output_hosts + tuple(extra_output_hosts), self.base_url)
+        self.allow = AllowList.for_vendor(self.output_hosts + tuple(extra_output_hosts), self.base_url, self.name)
 
     def __repr__(self) -> str:  # never shows the key
         return f"<{type(self).__name__} model={self.model!r} base={self.base_url!r}>"
@@ -174,9 +177,15 @@ class RemoteClipProvider:
         raise NotImplementedError
 
     # -- shared -------------------------------------------------------------
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.base_url, headers=self.headers(), transport=self._transport,
-                                 timeout=self.request_timeout)
+    def service(self) -> Service:
+        """This vendor on the HTTP seam: its key goes to its base URL's host only."""
+        return Service(self.name, self.base_url, hosts=self.output_hosts, credential=self.headers())
+
+    def client(self) -> VendorHttp:
+        limits = Limits.from_settings(self.settings)
+        if self.request_timeout < limits.deadline_s:
+            limits = Limits(**{**limits.__dict__, "deadline_s": self.request_timeout})
+        return VendorHttp(self.service(), transport=self._transport, limits=limits)
 
     def quote(self, request: ClipRequest) -> Quote:
         return self.prices.quote(self.name, self.model, seconds=self.billed_seconds(request))
@@ -198,7 +207,7 @@ class RemoteClipProvider:
         self.vendor_params(request)  # refuse unsupported requests before any HTTP call
         async with self.client() as client:
             try:
-                return await self._submit(client, request)
+                return _task_id(self.name, await self._submit(client, request))
             except httpx.TimeoutException:
                 raise ProviderError(f"{self.name} create timed out", FailureClass.TRANSIENT, code="timeout") from None
             except httpx.TransportError as exc:
@@ -206,38 +215,48 @@ class RemoteClipProvider:
                                     code="network") from None
 
     async def poll(self, task_id: str) -> TaskState:
+        """One poll of the task (a poll URL the vendor names is checked like any other)."""
         async with self.client() as client:
             return await self._poll(client, task_id)
 
     async def wait(self, task_id: str, on_state: Callable[[TaskState], Awaitable[None] | None] | None = None,
                    ) -> TaskState:
-        """Poll until the task ends. Poll errors that are transient do not lose the (paid) task."""
-        deadline = time.monotonic() + self.poll_timeout
-        poll_errors = 0
+        """Poll until the task ends, within ``poll_timeout`` seconds.
+
+        Two tenacity loops. The outer one polls every ``poll_interval`` while the task runs and
+        stops before a wait that would pass the deadline. The inner one retries a poll that failed
+        transiently (a 429, a 5xx, a dropped or stalled connection) up to ``POLL_ATTEMPTS`` times
+        in a row, waiting as long as the vendor's Retry-After asks when that is longer, so such an
+        error never loses the paid task; a permanent poll error stops at once.
+        """
+        end = time.monotonic() + self.poll_timeout
         async with self.client() as client:
-            while True:
+
+            async def poll_once() -> TaskState:
+                retry_errors = AsyncRetrying(
+                    retry=retry_if_exception(_transient_poll_error), reraise=True,
+                    stop=stop_after_attempt(POLL_ATTEMPTS) | stop_at(end), sleep=self.sleep,
+                    wait=wait_retry_after(own=wait_fixed(self.poll_interval)))
                 try:
-                    state = await self._poll(client, task_id)
-                    poll_errors = 0
+                    state = await retry_errors(self._poll, client, task_id)
                 except (ProviderError, httpx.TransportError) as exc:
-                    transient = not isinstance(exc, ProviderError) or exc.failure == FailureClass.TRANSIENT
-                    poll_errors += 1
-                    if not transient or poll_errors > 5:
-                        raise _as_provider_error(self.name, exc) from None
-                    await asyncio.sleep(max(self.poll_interval, getattr(exc, "retry_after_s", None) or 0.0))
-                    continue
+                    raise _as_provider_error(self.name, exc) from None
                 if on_state is not None:
                     maybe = on_state(state)
                     if asyncio.iscoroutine(maybe):
                         await maybe
-                if state.status == "succeeded":
-                    return state
-                if state.status == "failed":
-                    raise state.error(self.name)
-                if time.monotonic() > deadline:
-                    raise ProviderError(f"{self.name} task {task_id} still {state.status} after "
-                                        f"{self.poll_timeout:g}s", FailureClass.TRANSIENT, code="poll_timeout")
-                await asyncio.sleep(self.poll_interval)
+                return state
+
+            until_done = AsyncRetrying(retry=retry_if_result(lambda s: s.status not in ("succeeded", "failed")),
+                                       stop=stop_at(end), wait=wait_fixed(self.poll_interval), sleep=self.sleep,
+                                       retry_error_callback=lambda rs: rs.outcome.result())
+            state = await until_done(poll_once)
+        if state.status == "failed":
+            raise state.error(self.name)
+        if state.status != "succeeded":
+            raise ProviderError(f"{self.name} task {task_id} still {state.status} after {self.poll_timeout:g}s",
+                                FailureClass.TRANSIENT, code="poll_timeout")
+        return state
 
     async def fetch_output(self, task_id: str, state: TaskState, out_path: Path, refetches: int = 2) -> Path:
         """Download the output; an expired URL is replaced by polling the task again."""
@@ -246,9 +265,11 @@ class RemoteClipProvider:
                 raise ProviderError(f"{self.name} task {task_id} succeeded without an output URL",
                                     FailureClass.BAD_OUTPUT, code="no_output")
             try:
-                async with httpx.AsyncClient(transport=self._transport) as client:
-                    return await download(client, state.output_url, out_path, allow=self.allow,
-                                          max_bytes=self.max_download_bytes, timeout_s=self.download_timeout)
+                limits = Limits.from_settings(self.settings)
+                return await download(None, state.output_url, out_path, allow=self.allow,
+                                      transport=self._transport,
+                                      max_bytes=min(self.max_download_bytes, limits.max_media),
+                                      timeout_s=min(self.download_timeout, limits.media_deadline_s))
             except OutputExpired:
                 if n == refetches:
                     raise
@@ -267,6 +288,20 @@ class RemoteClipProvider:
         facts = validate_clip(out_path, seconds=request.seconds, aspect=request.aspect)
         return ClipResult(path=out_path, provider=self.name, model=self.model, seconds=facts.seconds,
                           width=facts.width, height=facts.height, cost_usd=self.quote(request).usd)
+
+
+def _task_id(vendor: str, value: Any) -> str:
+    """The vendor's task id, if it is one: it is stored, put into poll URLs and shown. An adapter may
+    prefix the vendor's id with its own path segment (Kling's ``text2video/<id>``): each segment is checked."""
+    task_id = str(value) if value is not None else ""
+    if not task_id or any(plain_id(part) is None for part in task_id.split("/")):
+        raise ProviderError(f"{vendor} answered with a task id that is not an id ({len(str(value))} characters); "
+                            "nothing was stored under it", FailureClass.BAD_OUTPUT, code="bad_id")
+    return task_id
+
+
+def _transient_poll_error(exc: BaseException) -> bool:
+    return not isinstance(exc, ProviderError) or exc.failure == FailureClass.TRANSIENT
 
 
 def _as_provider_error(vendor: str, exc: BaseException) -> ProviderError:

@@ -36,21 +36,27 @@ from reelcrew.tools.media.encoding import FINAL_CRF, FINAL_PRESET
 from reelcrew.tools.media.ffmpeg import run_ffmpeg
 from reelcrew.tools.media.models import AssembledVideo
 from reelcrew.tools.media.music import music_path
+from reelcrew.tools.media.pacing import GAP_S, shot_seconds
 from reelcrew.tools.media.render import frame_count
 from reelcrew.tools.media.segments import build_segments, join
 from reelcrew.tools.media.text import fit, text_image
 from reelcrew.tools.script.models import Script
 
 TARGET_LUFS = -14.0
-VOICE_PAD_S = 0.35      # breath after each shot's narration before the cut (what clips are asked for)
-MIN_PAD_S = 0.3        # the least breath accepted, so rounding a request's seconds never forces a re-encode
+VOICE_PAD_S = GAP_S    # breath after each shot's narration before the cut (what clips are asked for, see pacing.py)
 MUSIC_GAIN_DB = -17.0   # music bed level before ducking, relative to full scale
 
 
 def shot_frames(clips: list[ClipResult], voices: list[VoiceResult], fps: int) -> list[int]:
-    """Each shot lasts as long as its clip (whole frames), and at least its voice plus
-    MIN_PAD_S, so a clip rendered for voice + VOICE_PAD_S is used at its own length."""
-    return [max(round(c.seconds * fps), frame_count(v.duration_s + MIN_PAD_S, fps)) for c, v in zip(clips, voices)]
+    """Each shot lasts as long as its voice plus the pacing gap (pacing.shot_seconds, the tail after the
+    last), in whole frames. A clip within a frame of that (the local renderer's, rendered to exactly this
+    length) is used at its own length; any other clip is trimmed or looped to it, so a 5 s cloud clip under
+    a 2 s line leaves no dead air."""
+    out = []
+    for clip, target in zip(clips, shot_seconds(voices, fps)):
+        want, have = round(target * fps), round(clip.seconds * fps)
+        out.append(have if abs(have - want) <= 1 else want)
+    return out
 
 
 def shot_durations(clips: list[ClipResult], voices: list[VoiceResult], fps: int) -> list[float]:
@@ -208,7 +214,10 @@ def assemble_video(script: Script, clips: list[ClipResult], voices: list[VoiceRe
     music_file = (music or music_path()) if with_music else None
     if music_file is not None and not Path(music_file).is_file():
         raise InputError("music file not found", where=str(music_file), hint="give an audio file or with_music=False")
-    work = Path(tempfile.mkdtemp(prefix="reelcrew-assemble-"))
+    # the work folder sits beside the output, on its filesystem: the captions and thumbnail are renamed into
+    # place, and a rename across filesystems (/tmp on its own mount, CREW_HOME on another) fails with EXDEV
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".assemble-", dir=out_path.parent))
     try:
         progress.start("assemble: audio", total=3)
         phrases = caption_phrases(voices, starts)

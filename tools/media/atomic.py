@@ -1,25 +1,11 @@
-"""Write-then-rename, so a reader never finds a half-written file at the final name."""
+"""Write-then-rename, so a reader never finds a half-written file at the final name.
+
+One implementation for the whole crew lives in ``tools/store/files.py`` (it also turns a
+full disk into a clear StorageError); the media modules import it from here.
+"""
 
 from __future__ import annotations
 
-import os
-import uuid
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Iterator
+from reelcrew.tools.store.files import DiscardFile, atomic_path
 
-
-@contextmanager
-def atomic_path(final: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``final`` (same folder, same suffix, so ffmpeg
-    picks the same muxer); on success it is renamed over ``final`` with ``os.replace``,
-    on any error it is deleted and ``final`` is left untouched."""
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.stem}.part-{uuid.uuid4().hex[:8]}{final.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, final)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+__all__ = ["DiscardFile", "atomic_path"]

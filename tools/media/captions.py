@@ -21,7 +21,7 @@ from reelcrew.tools.media.atomic import atomic_path
 from reelcrew.tools.media.text import FONT_NAME
 
 MAX_WORDS = 4
-MAX_CHARS = 18
+MAX_CHARS = 16
 HOLD_GAP_S = 0.35   # a phrase stays up until the next one if the gap is shorter than this
 HIGHLIGHT = "&H0033DDFF&"  # ASS BGR: warm yellow for the word being spoken
 
@@ -144,7 +144,7 @@ def read_srt(path: Path) -> list[tuple[float, float, str]]:
 
 
 def caption_font_size(width: int, height: int) -> int:
-    return round(min(width, height) * (0.074 if height > width * 1.2 else 0.058))
+    return round(min(width, height) * (0.086 if height > width * 1.2 else 0.066))
 
 
 def _ass_time(t: float) -> str:

@@ -7,6 +7,7 @@ quotes the end of ffmpeg's own log instead of a bare exit status.
 
 from __future__ import annotations
 
+import errno
 import subprocess
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +35,20 @@ def _tail(text: str, lines: int = 6) -> str:
     return "\n    ".join(kept[-lines:])
 
 
+def _failed(code: int, log: str, args: Sequence[str | Path], what: str) -> CrewError:
+    """The error for an ffmpeg that exited with ``code``: a full disk is the storage error it is (ffmpeg exits
+    with -ENOSPC, 228, or says so in its log), which stops the step at once instead of being retried; anything
+    else is a MediaToolError quoting ffmpeg's last lines."""
+    if code in (256 - errno.ENOSPC, -errno.ENOSPC) or "No space left on device" in log:
+        from reelcrew.tools.store.files import storage_error
+
+        out = Path(str(args[-1])) if args else Path(".")
+        full = storage_error(OSError(errno.ENOSPC, "No space left on device"), out)
+        if full is not None:
+            return full
+    return MediaToolError(f"ffmpeg failed (exit {code}):\n    {_tail(log)}", where=what)
+
+
 def run_ffmpeg(args: Sequence[str | Path], *, what: str, timeout: float | None = None,
                check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run ``ffmpeg -hide_banner -nostdin <args>`` and return it (stderr as text).
@@ -48,7 +63,7 @@ def run_ffmpeg(args: Sequence[str | Path], *, what: str, timeout: float | None =
     except subprocess.TimeoutExpired as exc:
         raise MediaToolError(f"ffmpeg took longer than {timeout:.0f} s", where=what) from exc
     if check and proc.returncode != 0:
-        raise MediaToolError(f"ffmpeg failed (exit {proc.returncode}):\n    {_tail(proc.stderr)}", where=what)
+        raise _failed(proc.returncode, proc.stderr, args, what)
     return proc
 
 
@@ -61,6 +76,7 @@ class FrameSink:
 
     def __init__(self, args: Sequence[str | Path], *, what: str) -> None:
         self.what = what
+        self.args = list(args)
         cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *map(str, args)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -70,7 +86,9 @@ class FrameSink:
             self.proc.stdin.write(frame)
         except BrokenPipeError as exc:
             err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-            self.proc.wait()
+            failure = _failed(self.proc.wait(), err, self.args, self.what)
+            if not isinstance(failure, MediaToolError):
+                raise failure from exc  # it stopped because the disk is full
             raise MediaToolError(f"ffmpeg stopped reading frames:\n    {_tail(err)}", where=self.what) from exc
 
     def close(self) -> None:
@@ -82,7 +100,7 @@ class FrameSink:
         err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
         code = self.proc.wait()
         if code != 0:
-            raise MediaToolError(f"ffmpeg failed (exit {code}):\n    {_tail(err)}", where=self.what)
+            raise _failed(code, err, self.args, self.what)
 
     def abort(self) -> None:
         """Stop the encoder after an error elsewhere; its partial output is the caller's to delete."""
@@ -122,7 +140,7 @@ def run_ffmpeg_progress(args: Sequence[str | Path], *, what: str, on_seconds=Non
         log.seek(0)
         text = log.read()
     if code != 0:
-        raise MediaToolError(f"ffmpeg failed (exit {code}):\n    {_tail(text)}", where=what)
+        raise _failed(code, text, args, what)
     return text
 
 

@@ -32,10 +32,14 @@ from reelcrew.tools.media.encoding import FINAL_CRF, FINAL_PRESET, final_tag, x2
 from reelcrew.tools.media.ffmpeg import FrameSink, filter_path
 from reelcrew.tools.media.looks import Look, choose_look
 from reelcrew.tools.media.text import FONT_PATH, fit, text_image
+from reelcrew.tools.media.visuals import Beat, plan_beats
+from reelcrew.tools.media.visuals import box as visual_box
 
 ENTER_S = 0.4      # each text line slides in over this long
+EXIT_S = 0.15      # a beat's element fades out over this long before the next comes in
 STAGGER_S = 0.16   # and starts this long after the previous one
-TEXT_CENTER = 0.30  # vertical centre of the text block, as a fraction of height (captions sit lower)
+TEXT_IN_S = 0.04   # the first line starts this soon after the cut (the hook is read within the first second)
+TEXT_CENTER = 0.25  # vertical centre of the text block, as a fraction of height (captions sit lower)
 
 
 def shot_seed(request: ClipRequest, size: tuple[int, int], fps: int) -> int:
@@ -45,7 +49,7 @@ def shot_seed(request: ClipRequest, size: tuple[int, int], fps: int) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 
-def _text_layers(text: str, look: Look, size: tuple[int, int], folder: Path) -> list[tuple[Path, int, int]]:
+def _text_layers(text: str, look: Look, size: tuple[int, int], folder: Path) -> list[Layer]:
     """Draw each line of the on-screen text (and an accent bar) as PNGs; return (path, x, y) placements."""
     w, h = size
     short = min(w, h)
@@ -55,18 +59,19 @@ def _text_layers(text: str, look: Look, size: tuple[int, int], folder: Path) -> 
     line_h = int(font_size * 1.18)
     block_h = line_h * len(images)
     top = int(h * TEXT_CENTER - block_h / 2)
-    layers: list[tuple[Path, int, int]] = []
+    layers: list[Layer] = []
     for i, img in enumerate(images):
         path = folder / f"line{i}.png"
         img.save(path)
         pad_y = (img.height - line_h) // 2
-        layers.append((path, (w - img.width) // 2, top + i * line_h - pad_y))
+        layers.append((path, (w - img.width) // 2, top + i * line_h - pad_y, TEXT_IN_S + STAGGER_S * i, None))
     bar_w, bar_h = int(short * 0.16), max(4, int(short * 0.012))
     bar = Image.new("RGBA", (bar_w, bar_h), (0, 0, 0, 0))
     ImageDraw.Draw(bar).rounded_rectangle((0, 0, bar_w - 1, bar_h - 1), radius=bar_h // 2, fill=(*look.palette[3], 255))
     bar_path = folder / "bar.png"
     bar.save(bar_path)
-    layers.append((bar_path, (w - bar_w) // 2, top + block_h + int(font_size * 0.35)))
+    layers.append((bar_path, (w - bar_w) // 2, top + block_h + int(font_size * 0.35), TEXT_IN_S + STAGGER_S * len(images),
+                   None))
     return layers
 
 
@@ -75,23 +80,40 @@ def frame_count(seconds: float, fps: int) -> int:
     return max(1, math.ceil(seconds * fps - 1e-6))
 
 
-def _filter_graph(size: tuple[int, int], layers: list[tuple[Path, int, int]], ass: Path | None) -> tuple[str, str]:
+Layer = tuple[Path, int, int, float, float | None]  # image, x, y, comes in at, leaves at (None: stays)
+
+
+def _filter_graph(size: tuple[int, int], layers: list[Layer], ass: Path | None) -> tuple[str, str]:
     w, h = size
     # convert to BT.709 YUV at the small working size, then upscale the planes (cheaper than the other way round)
     parts = [f"[0:v]scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,scale={w}:{h}:flags=bicubic,setsar=1[v0]"]
     slide = int(h * 0.035)
-    for i, (_, x, y) in enumerate(layers, start=1):
-        t0 = 0.12 + STAGGER_S * (i - 1)
+    for i, (_, x, y, t0, t1) in enumerate(layers, start=1):
         # each layer image is decoded and converted once, then repeated by the loop filter
+        fade_out = f",fade=t=out:st={max(t0, t1 - EXIT_S):.3f}:d={EXIT_S}:alpha=1" if t1 is not None else ""
         parts.append(f"[{i}:v]format=rgba,scale=out_color_matrix=bt709:out_range=tv,format=yuva420p,"
-                     f"loop=loop=-1:size=1,fade=t=in:st={t0:.3f}:d={ENTER_S}:alpha=1[t{i}]")
+                     f"loop=loop=-1:size=1,fade=t=in:st={t0:.3f}:d={ENTER_S}:alpha=1{fade_out}[t{i}]")
         ypos = f"{y}+{slide}*pow(clip(1-(t-{t0:.3f})/{ENTER_S},0,1),3)"
-        parts.append(f"[v{i - 1}][t{i}]overlay=x={x}:y='{ypos}':eval=frame:format=yuv420[v{i}]")
+        enable = f":enable='between(t,{t0:.3f},{t1:.3f})'" if t1 is not None else ""
+        parts.append(f"[v{i - 1}][t{i}]overlay=x={x}:y='{ypos}':eval=frame:format=yuv420{enable}[v{i}]")
     last = f"[v{len(layers)}]"
     if ass is not None:
         parts.append(f"{last}ass=filename={filter_path(ass)}:fontsdir={filter_path(ass.parent)}[cap]")
         last = "[cap]"
     return ";".join(parts), last
+
+
+def _beat_layers(beats: list[Beat], size: tuple[int, int], folder: Path) -> list[Layer]:
+    """Each beat's element as a PNG centred in the element box, in from its start, out at its end."""
+    left, top, bw, bh = visual_box(size)
+    layers: list[Layer] = []
+    for i, beat in enumerate(beats):
+        path = folder / f"beat{i}.png"
+        beat.image.save(path)
+        x = left + (bw - beat.image.width) // 2
+        y = top + (bh - beat.image.height) // 2
+        layers.append((path, x, y, beat.start, beat.end))
+    return layers
 
 
 def _painter(request: ClipRequest, look: Look, size: tuple[int, int], seed: int) -> Painter:
@@ -119,12 +141,16 @@ def render_shot(request: ClipRequest, out_path: Path, *, size: tuple[int, int] =
     w, h = (size[0] // 2) * 2, (size[1] // 2) * 2
     seed = shot_seed(request, (w, h), fps)
     look = choose_look(request.prompt, request.on_screen_text, seed=request.seed + seed % 997)
+    beats = plan_beats(request.prompt, request.on_screen_text, captions, request.seconds, (w, h), look)
+    if look.motion == "bars" and any(b.element.kind == "chart" for b in beats):
+        look = look.model_copy(update={"motion": "drift"})  # the script's own chart, not a made-up one behind it
     painter = _painter(request, look, (w, h), seed)
     n_frames = frame_count(request.seconds, fps)
     out_path = Path(out_path)
     with tempfile.TemporaryDirectory(prefix="reelcrew-shot-") as tmp:  # plain path: the ass filter needs one
         folder = Path(tmp)
         layers = _text_layers(request.on_screen_text, look, (w, h), folder) if request.on_screen_text.strip() else []
+        layers += _beat_layers(beats, (w, h), folder)
         ass, encode = None, x264_args(preset, crf)
         if captions is not None:
             ass, text = folder / "captions.ass", shot_ass(captions, w, h, platform)
@@ -135,7 +161,7 @@ def render_shot(request: ClipRequest, out_path: Path, *, size: tuple[int, int] =
         graph, last = _filter_graph((w, h), layers, ass)
         inputs: list[str] = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{painter.w}x{painter.h}",
                              "-r", str(fps), "-i", "pipe:0"]
-        for path, _, _ in layers:
+        for path, *_ in layers:
             inputs += ["-framerate", str(fps), "-i", str(path)]
         with atomic_path(out_path) as tmp_out:
             args = [*inputs, "-filter_complex", graph, "-map", last, "-frames:v", str(n_frames), *encode,

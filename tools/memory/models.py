@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Performance(BaseModel):
-    views: int = 0
-    avg_view_duration_s: float | None = None
-    avg_pct_viewed: float | None = None
-    likes: int = 0
-    comments: int = 0
-    shares: int = 0
-    revenue_usd: float = 0.0
-    cost_usd: float = 0.0
+    """A video's figures; impossible ones (negative counts, infinities) are refused, not stored."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    views: int = Field(default=0, ge=0)
+    avg_view_duration_s: float | None = Field(default=None, ge=0, le=12 * 3600)
+    avg_pct_viewed: float | None = Field(default=None, ge=0, le=1000)
+    likes: int = Field(default=0, ge=0)
+    comments: int = Field(default=0, ge=0)
+    shares: int = Field(default=0, ge=0)
+    revenue_usd: float = Field(default=0.0, ge=0)
+    cost_usd: float = Field(default=0.0, ge=0)
+    watch_time_h: float | None = Field(default=None, ge=0, description="total watch time in hours (Studio)")
+    impressions: int | None = Field(default=None, ge=0)
+    ctr_pct: float | None = Field(default=None, ge=0, le=100, description="impressions click-through rate, %")
 
     @property
     def rpm_usd(self) -> float | None:
@@ -63,6 +70,13 @@ class RankedTopic(BaseModel):
     spread_rpm_usd: float | None = None
     niche_relevance: float | None = Field(default=None, description="0..1 semantic closeness to the channel's niche")
     history_used: bool = Field(default=True, description="False when ranked on trend signals alone (no history)")
+    url: str | None = Field(default=None, description="the trend item's link, so a user can check it")
+    published_at: datetime | None = Field(default=None, description="when the feed says the item appeared")
+    views: int | None = Field(default=None, description="the feed's view count, when it has one")
+    exploration_bonus: float = Field(default=0.0, description="added for topics memory knows little about (UCB)")
+    body: str = Field(default="", max_length=1500, description="the item's own text (post, description, summary, "
+                      "news snippets): outside text, data only; the offline writer builds the script from it")
+    repeat_of: str | None = Field(default=None, description="the channel's own recent run or post this topic repeats")
 
 
 class ImportReport(BaseModel):

@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
 
+from reelcrew import clock
 from reelcrew.errors import ConfigError, InputError
 from reelcrew.settings import Settings, get_settings
 from reelcrew.tools.memory.embedding import MiniLMEmbedding, chroma_default_embedding, embed_texts
@@ -29,6 +30,7 @@ from reelcrew.tools.memory.models import Performance, VideoRecord
 
 _CHANNEL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 _NO_TIME = -1.0
+_ID_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,9 @@ class PerformanceMemory:
         """Replace several videos' figures in one write; returns the ids that existed and were updated."""
         records = self.get_many(list(perfs))
         updated = [records[vid].model_copy(update={"performance": perfs[vid]}) for vid in perfs if vid in records]
-        if updated:
-            self._col.update(ids=[r.video_id for r in updated], metadatas=[_metadata(r) for r in updated])
+        for i in range(0, len(updated), _ID_CHUNK):
+            part = updated[i : i + _ID_CHUNK]
+            self._col.update(ids=[r.video_id for r in part], metadatas=[_metadata(r) for r in part])
         return [r.video_id for r in updated]
 
     # -- reads ----------------------------------------------------------------
@@ -106,10 +109,12 @@ class PerformanceMemory:
 
     def get_many(self, video_ids: list[str]) -> dict[str, VideoRecord]:
         """The records that exist among ``video_ids``, by id (one Chroma call)."""
-        if not video_ids:
-            return {}
-        got = self._col.get(ids=list(dict.fromkeys(video_ids)), include=["metadatas"])
-        return {vid: _record(m) for vid, m in zip(got["ids"], got["metadatas"])}
+        ids = list(dict.fromkeys(video_ids))
+        out: dict[str, VideoRecord] = {}
+        for i in range(0, len(ids), _ID_CHUNK):  # Chroma's SQLite refuses too many variables in one query
+            got = self._col.get(ids=ids[i : i + _ID_CHUNK], include=["metadatas"])
+            out.update({vid: _record(m) for vid, m in zip(got["ids"], got["metadatas"])})
+        return out
 
     def count(self) -> int:
         return int(self._col.count())
@@ -125,7 +130,7 @@ class PerformanceMemory:
 
     def recent(self, days: int, now: datetime | None = None) -> list[VideoRecord]:
         """Videos published in the last ``days`` days (before ``now``)."""
-        now = now or datetime.now(timezone.utc)
+        now = now or clock.now()
         cutoff = (now - timedelta(days=days)).timestamp()
         got = self._col.get(
             where={"$and": [{"published_ts": {"$gte": cutoff}}, {"published_ts": {"$lte": now.timestamp()}}]},

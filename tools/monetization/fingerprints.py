@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import av
 import numpy as np
 from PIL import Image
 
+from reelcrew import clock
 from reelcrew.errors import InputError
 from reelcrew.tools.monetization.models import Fingerprint
 from reelcrew.tools.store.runstore import RunStore
@@ -87,14 +88,14 @@ def remember_published_hashes(store: RunStore, *, channel: str, run_id: str | No
             """INSERT OR IGNORE INTO video_fingerprints(channel, video_sha256, run_id, frame_hashes, script_text,
                published_at) VALUES (?,?,?,?,?,?)""",
             (channel, fingerprint.video_sha256, run_id, json.dumps(fingerprint.frame_hashes), fingerprint.script_text,
-             (published_at or datetime.now(timezone.utc)).isoformat()),
+             (published_at or clock.now()).isoformat()),
         )
 
 
 def recent_fingerprints(store: RunStore, channel: str, *, days: int = 90,
                         now: datetime | None = None) -> list[tuple[str | None, str, Fingerprint]]:
     """(run_id, published_at, fingerprint) of the channel's uploads in the last ``days``."""
-    since = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    since = (now or clock.now()) - timedelta(days=days)
     with store.connect() as c:
         rows = c.execute(
             "SELECT * FROM video_fingerprints WHERE channel=? AND published_at>=? ORDER BY published_at DESC",

@@ -4,17 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
+from reelcrew.errors import FailureClass
 from reelcrew.progress import Progress
+from reelcrew.tools.net.hosts import HostPolicy
+from reelcrew.tools.net.ids import plain_id
+from reelcrew.tools.publishing.errors import PublishError
 from reelcrew.tools.publishing.journal import UploadJournal
 from reelcrew.tools.publishing.models import PublishRequest, VideoMetadata
 
 # Called after each acknowledged chunk with (chunk number from 1, bytes the platform holds).
 # Tests raise from it to simulate a crash mid-upload.
 ChunkHook = Callable[[int, int], None]
+
+# Where a post the user is shown can live: a platform's own public pages, never a host its API names.
+PUBLIC_HOSTS = {"youtube": ("youtube.com", "youtu.be"), "tiktok": ("tiktok.com",), "instagram": ("instagram.com",)}
+
+
+def platform_id(value: Any, platform: str, what: str = "id") -> str:
+    """An id a platform handed back, if it looks like one. It is stored, put into URLs and paths and
+    shown, so anything else (a path, a URL, a newline, markup) is bad output, not an id."""
+    text = plain_id(value)
+    if text is None:
+        text = "" if value is None else str(value)
+        raise PublishError(f"{platform} returned a {what} that is not an id ({len(text)} characters, not letters, "
+                           "digits and _.~:-); nothing was stored under it", failure=FailureClass.BAD_OUTPUT,
+                           code="bad_id")
+    return text
+
+
+def public_url(value: Any, platform: str) -> str | None:
+    """A post URL a platform handed back, if it is https on that platform's own public site; else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    policy = HostPolicy(platform, PUBLIC_HOSTS.get(platform.lower(), ()))
+    return value if policy.allows(value) else None
 
 
 class Posted(BaseModel):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from reelcrew.redaction import register_secret
 from reelcrew.tools.publishing.errors import MissingCredentials
 
 # what each platform needs; TikTok accepts either a token or the refresh triple
@@ -64,9 +65,11 @@ class TokenCache:
             return None
         if token.credential_fingerprint != credential_fingerprint or token.expires_at - margin_s <= time.time():
             return None
+        register_secret(token.access_token)  # every sink now hides it
         return token
 
     def save(self, token: CachedToken) -> None:
+        register_secret(token.access_token)
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")

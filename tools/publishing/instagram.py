@@ -23,14 +23,16 @@ from typing import Any
 
 import httpx
 
+from reelcrew.errors import FailureClass
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings
-from reelcrew.tools.publishing.base import ChunkHook, Posted
+from reelcrew.tools.publishing.base import ChunkHook, Posted, platform_id, public_url
 from reelcrew.tools.publishing.credentials import INSTAGRAM_VARS, env_values
 from reelcrew.tools.publishing.errors import (
     AuthError, NeedsPublicUrl, PlatformRejected, PublishError, QuotaExhausted, Transient,
 )
-from reelcrew.tools.publishing.http import make_client, quote, raise_transient, with_retries
+from reelcrew.tools.net import Service
+from reelcrew.tools.publishing.http import make_client, poll_until, quote, raise_transient, with_retries
 from reelcrew.tools.publishing.journal import UploadJournal
 from reelcrew.tools.publishing.metadata import check_limits
 from reelcrew.tools.publishing.models import PublishRequest, VideoMetadata
@@ -38,6 +40,8 @@ from reelcrew.tools.publishing.quotas import QuotaTracker
 
 PublicUrl = Callable[[Path, str], str]  # (video path, sha256) -> public https URL
 RATE_LIMIT_CODES = {4, 17, 32, 613}
+PERMISSION_CODES = {10, 200}  # "(#10) Application does not have permission", "(#200) Permissions error"
+PERMISSION_HINTS = {"insights": "instagram_manage_insights"}
 PUBLISH_LIMIT_SUBCODE = 2207042  # "reached the publishing limit" (subcode not verified against current docs)
 
 
@@ -60,7 +64,7 @@ class InstagramAdapter:
     ) -> None:
         self.settings = settings
         self.api = f"{settings.instagram_api_base.rstrip('/')}/{settings.instagram_graph_version}"
-        self.client = make_client(transport)
+        self.client = make_client(transport, service=Service("Instagram", self.api, hosts=("facebook.com",)), settings=settings)
         self.public_url = public_url
         self.poll_interval_s = poll_interval_s
         self.max_polls = max_polls
@@ -85,7 +89,8 @@ class InstagramAdapter:
             raise_transient(r, f"Instagram {what}")
             err = _json(r).get("error") or {}
             if err.get("code") in RATE_LIMIT_CODES:
-                raise Transient(f"Instagram {what}: rate limited (code {err.get('code')})")
+                raise Transient(f"Instagram {what}: rate limited (code {err.get('code')})",
+                                failure=FailureClass.RATE_LIMITED, code="rate_limited")
             return r
 
         r = with_retries(call, backoff_s=self.backoff_s)
@@ -96,6 +101,10 @@ class InstagramAdapter:
         if err.get("code") == 190 or err.get("type") == "OAuthException" and r.status_code == 401:
             raise AuthError("Instagram refused the access token (OAuthException 190)",
                             hint="create a new long-lived token and set INSTAGRAM_ACCESS_TOKEN")
+        if err.get("code") in PERMISSION_CODES:
+            raise AuthError(f"Instagram {what}: the access token lacks a permission (code {err.get('code')})",
+                            hint=f"grant {PERMISSION_HINTS.get(what, 'the missing permission')} to the app and "
+                                 "set a new INSTAGRAM_ACCESS_TOKEN")
         if err.get("error_subcode") == PUBLISH_LIMIT_SUBCODE:
             raise QuotaExhausted("instagram", "the 24-hour publishing limit is reached", self._retry_after())
         raise PlatformRejected(f"Instagram {what} failed (HTTP {r.status_code}): {quote(r, c['INSTAGRAM_ACCESS_TOKEN'])}")
@@ -166,9 +175,9 @@ class InstagramAdapter:
         params = {"media_type": "REELS", "video_url": self.video_url(request), "caption": metadata.description,
                   "share_to_feed": "true"}
         body = self._call("POST", f"{user}/media", params=params, what="container creation")
-        container = str(body.get("id", ""))
-        if not container:
+        if not body.get("id"):
             raise PublishError("Instagram returned no container id")
+        container = platform_id(body.get("id"), "Instagram", "container id")
         journal.session(container, container_id=container, caption=metadata.description)
         return container
 
@@ -178,18 +187,17 @@ class InstagramAdapter:
 
     def _wait(self, container: str, progress: Progress) -> str:
         progress.note("instagram: waiting for the container to finish processing")
-        for _ in range(self.max_polls):
-            status = self._container_status(container)
-            if status != "IN_PROGRESS":
-                return status
-            self.sleep(self.poll_interval_s)
+        status = poll_until(lambda: self._container_status(container), lambda st: st != "IN_PROGRESS",
+                            polls=self.max_polls, interval_s=self.poll_interval_s, sleep=self.sleep)
+        if status != "IN_PROGRESS":
+            return status
         raise PublishError("Instagram is still processing the video; it resumes on the next attempt")
 
     def _publish(self, user: str, container: str, journal: UploadJournal) -> Posted:
         body = self._call("POST", f"{user}/media_publish", params={"creation_id": container}, what="media_publish")
-        media_id = str(body.get("id", ""))
-        if not media_id:
+        if not body.get("id"):
             raise PublishError("Instagram media_publish returned no id")
+        media_id = platform_id(body.get("id"), "Instagram", "media id")
         journal.update(platform_id=media_id)
         if self.quotas:
             self.quotas.record("instagram", self.account(), "post")
@@ -206,7 +214,7 @@ class InstagramAdapter:
         caption = journal.state.get("caption", metadata.description)
         for item in body.get("data") or []:
             if item.get("caption") == caption:
-                media_id = str(item["id"])
+                media_id = platform_id(item["id"], "Instagram", "media id")
                 journal.update(platform_id=media_id)
                 return Posted(status="published", platform_id=media_id, url=self._permalink(media_id), reused=True,
                               detail="Instagram: already published by an earlier attempt")
@@ -215,7 +223,8 @@ class InstagramAdapter:
 
     def _permalink(self, media_id: str) -> str | None:
         try:
-            return self._call("GET", media_id, params={"fields": "permalink"}, what="permalink").get("permalink")
+            body = self._call("GET", media_id, params={"fields": "permalink"}, what="permalink")
+            return public_url(body.get("permalink"), "instagram")  # shown as the post: instagram.com only
         except (PublishError, Transient, httpx.TransportError):
             return None
 

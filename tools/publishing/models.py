@@ -43,6 +43,8 @@ class PublishRequest(BaseModel):
     video_sha256: str
     metadata: VideoMetadata
     scheduled_at: datetime | None = None
+    # rendered below full size (CREW_RENDER_SCALE < 1): goes to the outbox only, marked as a draft there
+    draft: bool = False
 
 
 class UploadResult(BaseModel):
@@ -54,6 +56,7 @@ class UploadResult(BaseModel):
     scheduled_at: datetime | None = None
     detail: str = ""
     reused: bool = Field(default=False, description="true when an earlier upload was found and nothing was posted again")
+    failure: str | None = Field(default=None, description="a failed upload's FailureClass (reelcrew.errors.classify)")
 
 
 class ScheduledSlot(BaseModel):

@@ -13,9 +13,10 @@ import os
 import re
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
+from reelcrew import clock
 from reelcrew.errors import InputError
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings
@@ -74,8 +75,9 @@ class OutboxPlatform:
     def _write(self, request: PublishRequest, metadata: VideoMetadata, key: str, at: datetime | None) -> Path:
         if not request.video_path.is_file():
             raise InputError(f"video not found: {request.video_path}", hint="assemble the video before publishing")
-        day = (at or datetime.now(timezone.utc)).strftime("%Y-%m-%d")
-        final = self.root / request.channel / f"{day}-{slugify(metadata.title)}-{key[:10]}"
+        day = (at or clock.now()).strftime("%Y-%m-%d")
+        draft = "DRAFT-" if request.draft else ""  # a draft-scale render says so in its folder name
+        final = self.root / request.channel / f"{day}-{draft}{slugify(metadata.title)}-{key[:10]}"
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=final.parent))
         try:
@@ -91,7 +93,13 @@ class OutboxPlatform:
                 "channel": request.channel,
                 "sha256": request.video_sha256,
                 "idempotency_key": key,
+                "draft": request.draft,
             }
+            if request.draft:
+                (tmp / "DRAFT.md").write_text(
+                    "# Draft render, not for posting\n\nThis video was rendered below full size "
+                    "(CREW_RENDER_SCALE < 1) to check the edit quickly. Render it again at full size before "
+                    "posting it anywhere.\n", encoding="utf-8")
             (tmp / "metadata.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
             os.rename(tmp, final)  # atomic on one filesystem; fails if another writer won the race
         except OSError:

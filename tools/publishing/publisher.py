@@ -19,7 +19,9 @@ from typing import Any
 
 import httpx
 
+from reelcrew import clock
 from reelcrew.config import ChannelConfig, load_channel
+from reelcrew.errors import CrewError, FailureClass, classify
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings
 from reelcrew.tools.monetization.models import PolicyReport
@@ -56,6 +58,19 @@ def make_adapter(name: str, settings: Settings, *, store: RunStore, transport: h
 
         return InstagramAdapter(settings, transport=transport, quotas=quotas, **options)
     raise PublishError(f"unknown platform {name!r}", hint=f"use one of {', '.join(PLATFORMS)}")
+
+
+# the settings that point a platform's client at its service: at their defaults, the real service
+_SERVICE_BASES = {"youtube": ("youtube_api_base", "youtube_upload_base"), "tiktok": ("tiktok_api_base",),
+                  "instagram": ("instagram_api_base",)}
+
+
+def is_real_platform(name: str, settings: Settings) -> bool:
+    """True unless ``name`` is the outbox or its API base is pointed away from the real service (a simulator)."""
+    if name == "outbox":
+        return False
+    fields = _SERVICE_BASES.get(name, ())
+    return not fields or any(getattr(settings, f) == type(settings).model_fields[f].default for f in fields)
 
 
 def check_disclosures(metadata: VideoMetadata, platform: str, policy: PolicyReport | None) -> None:
@@ -103,8 +118,14 @@ def publish(
     failed policy report raises ``PolicyViolation`` likewise.
     """
     progress = progress or NullProgress()
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     platforms = list(dict.fromkeys(platforms or channel.platforms or ["outbox"]))
+    real = [p for p in platforms if is_real_platform(p, settings)]
+    if request.draft and real:
+        raise PublishError(f"this video was rendered at draft scale (CREW_RENDER_SCALE below 1) and is never "
+                           f"published to {', '.join(real)}",
+                           hint="render it again at full size (unset CREW_RENDER_SCALE), or publish the draft to the "
+                                "outbox only", failure=FailureClass.CONFIG)
     if policy is not None and not policy.passed:
         raise PolicyViolation("the policy check failed: " + policy.summary(),
                               hint="send the run back to the agent named in each finding, then check again")
@@ -125,7 +146,9 @@ def publish(
             account = chosen[p].account()
         except (PublishError, Transient, httpx.TransportError) as exc:
             detail = exc.render() if isinstance(exc, PublishError) else f"{p} unreachable: {exc}"
-            results.append(UploadResult(platform=p, status="failed", idempotency_key="", detail=detail))
+            failure = classify(exc).value if isinstance(exc, PublishError) else FailureClass.TRANSIENT.value
+            results.append(UploadResult(platform=p, status="failed", idempotency_key="", detail=detail,
+                                        failure=failure))
             continue
         results.append(_publish_one(request, p, chosen[p], account, metas[p], at,
                                     store=store, channel=channel, progress=progress, now=now))
@@ -199,11 +222,11 @@ def _upload_with_lease(request: PublishRequest, platform: str, adapter: Platform
     except PublishError as exc:
         journal.update(status="failed", detail=exc.render())
         progress.note(f"{platform}: failed: {exc.message}")
-        return _result(platform, key, status="failed", detail=exc.render())
+        return _result(platform, key, status="failed", detail=exc.render(), failure=classify(exc).value)
     except (Transient, httpx.TransportError) as exc:  # retries exhausted; the stored session lets the next attempt resume
         detail = f"{platform} kept failing ({exc}); the next publish attempt resumes this upload"
         journal.update(status="failed", detail=detail)
-        return _result(platform, key, status="failed", detail=detail)
+        return _result(platform, key, status="failed", detail=detail, failure=FailureClass.TRANSIENT.value)
     journal.update(status=posted.status, platform_id=posted.platform_id, url=posted.url,
                    scheduled_at=posted.scheduled_at, detail=posted.detail)
     return _result(platform, key, status=posted.status, platform_id=posted.platform_id, url=posted.url,
@@ -214,7 +237,7 @@ def publish_due(*, store: RunStore, settings: Settings, now: datetime | None = N
                 progress: Progress | None = None, transport: httpx.BaseTransport | None = None,
                 adapter_options: Mapping[str, dict[str, Any]] | None = None) -> list[UploadResult]:
     """Send every held or deferred post whose time has come (for cron: `crew publish-due`)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     with store.connect() as c:
         rows = c.execute(
             """SELECT u.idempotency_key, u.platform, u.scheduled_at, r.channel FROM uploads u
@@ -223,14 +246,25 @@ def publish_due(*, store: RunStore, settings: Settings, now: datetime | None = N
         ).fetchall()
     results = []
     for row in rows:
-        if row["scheduled_at"] and datetime.fromisoformat(row["scheduled_at"]) > now + ON_TIME:
+        try:  # one damaged row is skipped and reported; the other due posts still go out
+            if row["scheduled_at"] and datetime.fromisoformat(row["scheduled_at"]) > now + ON_TIME:
+                continue
+            saved = UploadJournal(store, row["idempotency_key"]).saved_request()
+            if saved is None:
+                continue
+            request = PublishRequest.model_validate(saved).model_copy(update={"scheduled_at": None})
+            channel = load_channel(row["channel"], settings)
+        except (ValueError, TypeError, CrewError) as exc:  # pydantic's ValidationError and JSONDecodeError are ValueErrors
+            results.append(_skipped_row(row, exc))
             continue
-        saved = UploadJournal(store, row["idempotency_key"]).saved_request()
-        if saved is None:
-            continue
-        request = PublishRequest.model_validate(saved).model_copy(update={"scheduled_at": None})
-        channel = load_channel(row["channel"], settings)
         results += publish(request, [row["platform"]], store=store, settings=settings, channel=channel,
                            progress=progress, transport=transport, adapter_options=adapter_options,
                            now=now, schedule={})
     return results
+
+
+def _skipped_row(row: Any, exc: Exception) -> UploadResult:
+    """A due upload whose stored row cannot be read: reported, never posted, never blocking the others."""
+    reason = exc.message if isinstance(exc, CrewError) else f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+    return UploadResult(platform=row["platform"], status="failed", idempotency_key=row["idempotency_key"],
+                        failure=FailureClass.INPUT.value, detail=f"skipped: its stored upload row is damaged ({reason}); nothing was posted for it")

@@ -17,17 +17,18 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from reelcrew import clock
 from reelcrew.tools.publishing.errors import QuotaExhausted
 from reelcrew.tools.store.runstore import RunStore
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 YOUTUBE_INSERTS_PER_DAY = 100
 INSTAGRAM_POSTS_PER_24H = 50
-TIKTOK_PER_MINUTE = {"creator_info": 20, "init": 6, "status": 30}
+TIKTOK_PER_MINUTE = {"creator_info": 20, "init": 6, "status": 30, "video_query": 600}
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def next_pacific_midnight(now: datetime) -> datetime:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from statistics import mean, median
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from reelcrew import clock
 from reelcrew.config import ChannelConfig
 from reelcrew.errors import ConfigError
 from reelcrew.tools.publishing.models import ScheduledSlot
@@ -147,5 +148,5 @@ def next_slot(channel: ChannelConfig, platform: str, *, store: RunStore, after: 
 def plan_schedule(channel: ChannelConfig, platforms: list[str], *, store: RunStore,
                   now: datetime | None = None) -> list[ScheduledSlot]:
     """The next free best window for each platform, in the channel's time zone."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     return [next_slot(channel, p, store=store, after=now) for p in platforms]

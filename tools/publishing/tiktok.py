@@ -16,24 +16,27 @@ are stored as soon as video/init returns them. A later attempt first asks
 from __future__ import annotations
 
 import os
-import random
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
+from reelcrew import clock
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings
-from reelcrew.tools.publishing.base import ChunkHook, Posted
+from reelcrew.tools.publishing.base import ChunkHook, Posted, platform_id
 from reelcrew.tools.publishing.credentials import (
     TIKTOK_REFRESH_VARS, TIKTOK_TOKEN_VAR, CachedToken, TokenCache, env_values, fingerprint, has_env,
 )
 from reelcrew.tools.publishing.errors import (
     AuthError, PlatformRejected, PublishError, QuotaExhausted, SessionExpired, Transient,
 )
-from reelcrew.tools.publishing.http import make_client, quote, raise_transient, with_retries
+from reelcrew.redaction import register_secret
+from reelcrew.tools.net import Service
+from reelcrew.tools.publishing.http import (RETRYABLE, make_client, poll_until, quote, raise_transient,
+                                             with_retries)
 from reelcrew.tools.publishing.journal import UploadJournal
 from reelcrew.tools.publishing.metadata import check_limits
 from reelcrew.tools.publishing.models import PublishRequest, VideoMetadata
@@ -86,7 +89,7 @@ class TikTokAdapter:
     ) -> None:
         self.settings = settings
         self.base = settings.tiktok_api_base.rstrip("/")
-        self.client = make_client(transport)
+        self.client = make_client(transport, service=Service("TikTok", self.base, hosts=("tiktokapis.com",)), settings=settings)
         self.unit = unit
         self.chunk_size = chunk_size
         self.privacy_level = privacy_level
@@ -117,9 +120,15 @@ class TikTokAdapter:
                 return self._token
             cached = self.cache.load(tag)
             if cached:
+                register_secret(cached.access_token)
                 self._token = cached.access_token
                 return self._token
-        r = with_retries(lambda: self._refresh(c), backoff_s=self.backoff_s)
+        try:
+            r = with_retries(lambda: self._refresh(c), backoff_s=self.backoff_s)
+        except Transient as exc:  # retries spent here: callers' own retries must not multiply them
+            raise PublishError(f"TikTok token refresh kept failing: {exc.message}",
+                               hint="the token endpoint is down or stalled; the next attempt retries",
+                               code=exc.code) from None
         body = _json(r)
         if r.status_code != 200 or "access_token" not in body:
             if body.get("error") == "invalid_grant":
@@ -128,6 +137,8 @@ class TikTokAdapter:
             raise AuthError(f"TikTok token refresh failed (HTTP {r.status_code}): {quote(r, *c.values())}",
                             hint="check TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET")
         self._token = str(body["access_token"])
+        register_secret(self._token)
+        register_secret(str(body.get("refresh_token") or ""))
         self.cache.save(CachedToken(access_token=self._token, credential_fingerprint=tag,
                                     expires_at=time.time() + float(body.get("expires_in", 86400)),
                                     account=str(body.get("open_id", ""))))
@@ -147,7 +158,8 @@ class TikTokAdapter:
         return self._account
 
     # -- API calls ----------------------------------------------------------
-    def _api(self, path: str, body: dict[str, Any], *, endpoint: str, account: str) -> dict[str, Any]:
+    def _api(self, path: str, body: dict[str, Any], *, endpoint: str, account: str,
+             scope: str = "video.publish") -> dict[str, Any]:
         """POST a JSON API call with rate throttling, retries on 429/5xx and one token refresh on 401."""
 
         def call() -> httpx.Response:
@@ -156,7 +168,8 @@ class TikTokAdapter:
                 self.quotas.throttle("tiktok", "tok-" + fingerprint(token), endpoint, TIKTOK_PER_MINUTE[endpoint])
             r = self.client.post(f"{self.base}{path}", json=body, headers={
                 "Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=UTF-8"})
-            if r.status_code == 401 and not has_env((TIKTOK_TOKEN_VAR,)):
+            if (r.status_code == 401 and not has_env((TIKTOK_TOKEN_VAR,))
+                    and (_json(r).get("error") or {}).get("code") != "scope_not_authorized"):  # a new token has no new scope
                 self.access_token(force=True)
                 raise Transient("TikTok: access token expired")
             raise_transient(r, f"TikTok {endpoint}")
@@ -169,9 +182,9 @@ class TikTokAdapter:
             return body_out.get("data") or {}
         if code in ("access_token_invalid", "scope_not_authorized", "401"):
             raise AuthError(f"TikTok refused the access token ({code})",
-                            hint="authorize again with the video.publish scope and update the TikTok credentials")
+                            hint=f"authorize again with the {scope} scope and update the TikTok credentials")
         if code in ("spam_risk_too_many_posts", "reached_active_user_cap"):
-            raise QuotaExhausted("tiktok", f"TikTok said {code}", datetime.now(timezone.utc) + timedelta(hours=24))
+            raise QuotaExhausted("tiktok", f"TikTok said {code}", clock.now() + timedelta(hours=24))
         raise PlatformRejected(f"TikTok {endpoint} failed ({code}): {quote(r)}")
 
     def creator_info(self, *, account: str) -> dict[str, Any]:
@@ -252,6 +265,8 @@ class TikTokAdapter:
         publish_id, upload_url = str(data.get("publish_id", "")), str(data.get("upload_url", ""))
         if not publish_id or not upload_url:
             raise PublishError("TikTok video/init returned no publish_id or upload_url")
+        publish_id = platform_id(publish_id, "TikTok", "publish_id")
+        self.client.trusted(upload_url, "upload_url")
         journal.session(upload_url, publish_id=publish_id, chunk_size=cs, chunk_count=count, privacy_level=level)
         return publish_id, upload_url, cs, count
 
@@ -287,39 +302,42 @@ class TikTokAdapter:
         progress.finish("tiktok upload")
 
     def _put_chunk(self, url: str, data: bytes, start: int, end: int, size: int) -> None:
-        for failures in range(1, 11):
-            try:
-                r = self.client.put(url, content=data, headers={
-                    "Content-Type": "video/mp4", "Content-Range": f"bytes {start}-{end}/{size}"})
-            except httpx.TransportError:
-                r = None
-            if r is not None and r.status_code in (200, 201, 206):
+        """PUT one chunk; 429/5xx/drops retried (Retry-After honoured) up to ten times."""
+
+        def put() -> None:
+            r = self.client.put(url, content=data, deadline_s=self.client.limits.media_deadline_s, headers={
+                "Content-Type": "video/mp4", "Content-Range": f"bytes {start}-{end}/{size}"})
+            if r.status_code in (200, 201, 206):
                 return
-            if r is not None and r.status_code in (403, 404, 410):
+            if r.status_code in (403, 404, 410):
                 raise SessionExpired()
-            if r is not None and r.status_code not in (429, 500, 502, 503, 504):
-                raise PlatformRejected(f"TikTok refused chunk bytes {start}-{end} (HTTP {r.status_code}): {quote(r)}")
-            self.sleep(self.backoff_s * (2 ** min(failures - 1, 5)) * (1 + random.random() / 2))
-        raise PublishError("TikTok chunk upload kept failing; it resumes on the next attempt")
+            raise_transient(r, f"TikTok chunk bytes {start}-{end}")
+            raise PlatformRejected(f"TikTok refused chunk bytes {start}-{end} (HTTP {r.status_code}): {quote(r)}")
+
+        try:
+            with_retries(put, attempts=10, backoff_s=self.backoff_s, sleep=self.sleep)
+        except RETRYABLE as exc:
+            raise PublishError(f"TikTok chunk upload kept failing ({exc}); it resumes on the next attempt") from None
 
     def _poll(self, publish_id: str, account: str, journal: UploadJournal, progress: Progress) -> Posted:
         """Wait through processing and moderation; hand back 'processing' if it takes longer than max_polls."""
         journal.update(status="processing")
-        for _ in range(self.max_polls):
-            data = self.status(publish_id, account=account)
-            st = data.get("status")
-            if st in DONE:
-                return self._done(publish_id, data, journal)
-            if st == "FAILED":
-                raise PlatformRejected(f"TikTok failed the post: {str(data.get('fail_reason'))[:200]!r}")
-            self.sleep(self.poll_interval_s)
+        data = poll_until(lambda: self.status(publish_id, account=account),
+                          lambda d: d.get("status") in DONE or d.get("status") == "FAILED",
+                          polls=self.max_polls, interval_s=self.poll_interval_s, sleep=self.sleep)
+        if data.get("status") in DONE:
+            return self._done(publish_id, data, journal)
+        if data.get("status") == "FAILED":
+            raise PlatformRejected(f"TikTok failed the post: {str(data.get('fail_reason'))[:200]!r}")
         progress.note("tiktok: still in moderation; the next publish attempt checks again")
         return Posted(status="processing", platform_id=None,
                       detail=f"TikTok is still processing publish {publish_id}; run publish again to check")
 
     def _done(self, publish_id: str, data: dict[str, Any], journal: UploadJournal) -> Posted:
         ids = data.get("publicaly_available_post_id") or data.get("publicly_available_post_id") or []
-        post_id = str(ids[0]) if ids else publish_id
+        if not isinstance(ids, list):
+            ids = [ids]
+        post_id = platform_id(ids[0], "TikTok", "post id") if ids else publish_id
         detail = "in the creator's inbox" if data.get("status") == "SEND_TO_USER_INBOX" else "published"
         return Posted(status="published", platform_id=post_id,
                       url=f"https://www.tiktok.com/video/{post_id}" if ids else None, detail=f"TikTok: {detail}")

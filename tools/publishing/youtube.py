@@ -10,20 +10,21 @@ video exists and a new session is started.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings
-from reelcrew.tools.publishing.base import ChunkHook, Posted
+from reelcrew.tools.publishing.base import ChunkHook, Posted, platform_id
 from reelcrew.tools.publishing.credentials import YOUTUBE_VARS, CachedToken, TokenCache, env_values, fingerprint
 from reelcrew.tools.publishing.errors import AuthError, PlatformRejected, PublishError, SessionExpired, Transient
-from reelcrew.tools.publishing.http import make_client, quote, raise_transient, with_retries
+from reelcrew.redaction import register_secret
+from reelcrew.tools.net import Service
+from reelcrew.tools.publishing.http import RETRYABLE, make_client, quote, raise_transient, with_retries
 from reelcrew.tools.publishing.journal import UploadJournal
 from reelcrew.tools.publishing.metadata import check_limits
 from reelcrew.tools.publishing.models import PublishRequest, VideoMetadata
@@ -31,7 +32,7 @@ from reelcrew.tools.publishing.quotas import QuotaTracker
 
 CHUNK_QUANTUM = 256 * 1024
 DEFAULT_CHUNK = 32 * CHUNK_QUANTUM  # 8 MiB
-MAX_FAILURES = 10  # consecutive 5xx or dropped connections before giving up (the official sample's bound)
+MAX_FAILURES = 10  # consecutive failed tries of one chunk before giving up (the official sample's bound)
 
 
 class YouTubeAdapter:
@@ -54,7 +55,10 @@ class YouTubeAdapter:
         if chunk_size <= 0 or chunk_size % CHUNK_QUANTUM:
             raise ValueError(f"chunk_size must be a positive multiple of {CHUNK_QUANTUM} bytes (256 KiB)")
         self.settings = settings
-        self.client = make_client(transport)
+        self.client = make_client(transport, service=Service(
+            "YouTube", settings.youtube_upload_base, hosts=("googleapis.com",),
+            extra_base_urls=(settings.youtube_api_base, settings.youtube_oauth_token_url,
+                             settings.youtube_analytics_base)), settings=settings)
         self.chunk_size = chunk_size
         self.backoff_s = backoff_s
         self.on_chunk = on_chunk
@@ -82,6 +86,7 @@ class YouTubeAdapter:
                 return self._token
             cached = self.cache.load(tag)
             if cached:
+                register_secret(cached.access_token)
                 self._token = cached.access_token
                 return self._token
         secrets = tuple(c.values())
@@ -93,7 +98,12 @@ class YouTubeAdapter:
             raise_transient(r, "YouTube token refresh")
             return r
 
-        r = with_retries(refresh, backoff_s=self.backoff_s)
+        try:
+            r = with_retries(refresh, backoff_s=self.backoff_s, sleep=self.sleep)
+        except Transient as exc:  # retries spent here: callers' own retries must not multiply them
+            raise PublishError(f"YouTube token refresh kept failing: {exc.message}",
+                               hint="the token endpoint is down or stalled; the next attempt retries",
+                               code=exc.code) from None
         if r.status_code != 200:
             err = _json(r).get("error")
             if err == "invalid_grant":
@@ -105,6 +115,7 @@ class YouTubeAdapter:
                             hint="check YOUTUBE_CLIENT_ID and YOUTUBE_CLIENT_SECRET")
         body = _json(r)
         token = str(body.get("access_token") or "")
+        register_secret(token)
         if not token:
             raise AuthError("YouTube token refresh returned no access_token")
         self.cache.save(CachedToken(access_token=token, expires_at=time.time() + float(body.get("expires_in", 3599)),
@@ -143,6 +154,7 @@ class YouTubeAdapter:
         offset = 0
         uri = row.session_uri if row else None
         if uri:
+            self.client.trusted(uri, "stored upload session")
             try:
                 video, offset = self._probe(uri, total)
                 progress.note(f"youtube: resuming upload at byte {offset} of {total}")
@@ -163,9 +175,9 @@ class YouTubeAdapter:
                                        hint="check the network and run the publish step again") from None
                 progress.note("youtube: upload session expired; starting a new one")
                 uri = None
-        video_id = str(video.get("id", ""))
-        if not video_id:
+        if not video.get("id"):
             raise PublishError("YouTube finished the upload but returned no video id")
+        video_id = platform_id(video.get("id"), "YouTube", "video id")
         journal.update(platform_id=video_id, url=f"https://youtube.com/shorts/{video_id}", bytes_sent=total)
         detail = self._thumbnail(request, video_id, journal)
         at = scheduled_at if scheduled_at is not None else None
@@ -190,7 +202,7 @@ class YouTubeAdapter:
             raise_transient(r, "YouTube session start")
             return r
 
-        r = with_retries(start, backoff_s=self.backoff_s)
+        r = with_retries(start, backoff_s=self.backoff_s, sleep=self.sleep)
         if r.status_code == 403:
             reason = _google_reason(r)
             if reason in ("quotaExceeded", "uploadLimitExceeded") and self.quotas:
@@ -201,19 +213,17 @@ class YouTubeAdapter:
                                    hint="check the title, description and status fields")
         if self.quotas:
             self.quotas.record("youtube", account, "insert")
-        uri = r.headers["location"]
+        uri = self.client.trusted(r.headers["location"], "upload session Location")
         journal.session(uri)
         return uri
 
     def _probe(self, uri: str, total: int) -> tuple[dict[str, Any] | None, int]:
-        """Ask the session what it holds: (finished video, total) or (None, next offset)."""
+        """Ask the session what it holds: (finished video, total) or (None, next offset); retried."""
+        return with_retries(lambda: self._probe_once(uri, total), backoff_s=self.backoff_s, sleep=self.sleep)
 
-        def probe() -> httpx.Response:
-            r = self.client.put(uri, content=b"", headers={**self._auth(), "Content-Range": f"bytes */{total}"})
-            raise_transient(r, "YouTube upload status")
-            return r
-
-        r = with_retries(probe, backoff_s=self.backoff_s)
+    def _probe_once(self, uri: str, total: int) -> tuple[dict[str, Any] | None, int]:
+        r = self.client.put(uri, content=b"", headers={**self._auth(), "Content-Range": f"bytes */{total}"})
+        raise_transient(r, "YouTube upload status")
         return self._interpret(r, total, 0)
 
     def _interpret(self, r: httpx.Response, total: int, offset: int) -> tuple[dict[str, Any] | None, int]:
@@ -223,34 +233,20 @@ class YouTubeAdapter:
             return None, _next_offset(r.headers.get("range"))
         if r.status_code in (404, 410):
             raise SessionExpired()
-        if r.status_code == 401:
+        if r.status_code == 401:  # refreshed, then retried like any transient failure (so it is bounded too)
             self.access_token(force=True)
-            return None, offset
+            raise Transient("YouTube: access token expired", code="http_401")
         raise PlatformRejected(f"YouTube rejected the upload (HTTP {r.status_code}): {quote(r)}")
 
     def _send(self, request: PublishRequest, uri: str, offset: int, total: int, journal: UploadJournal,
               progress: Progress) -> dict[str, Any]:
+        """Send the file chunk by chunk from ``offset``; each chunk is stored in the journal as it lands."""
         progress.start("youtube upload", total=total)
         progress.advance("youtube upload", offset)
-        failures, chunk_no = 0, 0
+        chunk_no = 0
         with request.video_path.open("rb") as fh:
             while True:
-                end = min(offset + self.chunk_size, total) - 1
-                fh.seek(offset)
-                data = fh.read(end - offset + 1)
-                try:
-                    r = self.client.put(uri, content=data, headers={
-                        **self._auth(), "Content-Type": "video/mp4", "Content-Range": f"bytes {offset}-{end}/{total}"})
-                    raise_transient(r, "YouTube chunk")
-                    video, new_offset = self._interpret(r, total, offset)
-                except (Transient, httpx.TransportError) as exc:
-                    failures += 1
-                    if failures > MAX_FAILURES:
-                        raise PublishError(f"YouTube upload kept failing ({exc}); it resumes on the next attempt") from None
-                    self.sleep(self.backoff_s * (2 ** min(failures - 1, 5)) * (1 + random.random() / 2))
-                    video, new_offset = self._probe(uri, total)  # learn what arrived before retrying
-                else:
-                    failures = 0
+                video, new_offset = self._chunk(fh, uri, offset, total)
                 if video is not None:
                     progress.finish("youtube upload")
                     return video
@@ -258,11 +254,43 @@ class YouTubeAdapter:
                     progress.advance("youtube upload", new_offset - offset)
                     chunk_no += 1
                     journal.progress(new_offset)
-                    offset = new_offset
                     if self.on_chunk:
-                        self.on_chunk(chunk_no, offset)
-                else:
-                    offset = new_offset
+                        self.on_chunk(chunk_no, new_offset)
+                offset = new_offset
+
+    def _chunk(self, fh: BinaryIO, uri: str, offset: int, total: int) -> tuple[dict[str, Any] | None, int]:
+        """One chunk from ``offset``: (finished video, total) or (None, the session's next offset).
+
+        A failed chunk (429/5xx, a dropped or stalled connection, an expired access token) is
+        retried by tenacity with a wait that honours Retry-After; before each retry the session
+        is asked what arrived (its ``Range``) and sending resumes there, so no byte is sent twice.
+        ``MAX_FAILURES`` failures in a row stop the upload (it resumes on the next attempt); a
+        permanent answer (a 4xx, an expired session) stops it at once.
+        """
+        at = {"offset": offset, "failed": False}
+
+        def attempt() -> tuple[dict[str, Any] | None, int]:
+            if at["failed"]:  # learn what arrived before sending again
+                video, at["offset"] = self._probe_once(uri, total)
+                if video is not None:
+                    return video, total
+            at["failed"] = True
+            start = at["offset"]
+            end = min(start + self.chunk_size, total) - 1
+            fh.seek(start)
+            data = fh.read(end - start + 1)
+            r = self.client.put(uri, content=data, deadline_s=self.client.limits.media_deadline_s, headers={
+                **self._auth(), "Content-Type": "video/mp4", "Content-Range": f"bytes {start}-{end}/{total}"})
+            raise_transient(r, "YouTube chunk")
+            result = self._interpret(r, total, start)
+            at["failed"] = False
+            return result
+
+        try:
+            return with_retries(attempt, attempts=MAX_FAILURES + 1, backoff_s=self.backoff_s, sleep=self.sleep)
+        except RETRYABLE as exc:
+            raise PublishError(f"YouTube upload kept failing ({exc}); it resumes on the next attempt",
+                               code=getattr(exc, "code", None) or "network") from None
 
     def _thumbnail(self, request: PublishRequest, video_id: str, journal: UploadJournal) -> str:
         """thumbnails.set; a failure here leaves the video up and says so in the detail."""
@@ -280,7 +308,7 @@ class YouTubeAdapter:
             return r
 
         try:
-            r = with_retries(send, backoff_s=self.backoff_s, attempts=3)
+            r = with_retries(send, backoff_s=self.backoff_s, attempts=3, sleep=self.sleep)
         except (Transient, httpx.TransportError) as exc:
             return f"thumbnail not set ({exc}); the video is up"
         if r.status_code != 200:

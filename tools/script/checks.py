@@ -11,6 +11,7 @@ from reelcrew.config import ChannelConfig
 from reelcrew.tools.script.models import Script
 
 WORDS_PER_SECOND = 2.6  # conversational narration pace; Piper's default voice speaks about this fast
+PACING_SLACK_S = 2.5  # a shot may be this much shorter than its narration (the voice runs over the cut)
 HOOK_MAX_WORDS = 14
 HOOK_MAX_SECONDS = 4.5
 THROAT_CLEARING = (
@@ -39,6 +40,17 @@ class ScriptCheckReport(BaseModel):
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[\w'$%.-]+", text)
+
+
+def spoken_seconds(text: str) -> float:
+    """How long ``text`` takes to say at the narration pace the checks assume."""
+    return len(_words(text)) / WORDS_PER_SECOND
+
+
+def duration_bounds(target_seconds: float) -> tuple[float, float]:
+    """The (shortest, longest) total a script may run for a channel that targets ``target_seconds``."""
+    high = min(target_seconds * 1.5, 60.0)
+    return min(target_seconds * 0.6, high * 0.8), high
 
 
 def check_hook(script: Script) -> list[ScriptProblem]:
@@ -78,7 +90,7 @@ def check_hook(script: Script) -> list[ScriptProblem]:
 def check_durations(script: Script, channel: ChannelConfig) -> list[ScriptProblem]:
     problems: list[ScriptProblem] = []
     total = script.total_seconds
-    low, high = channel.target_seconds * 0.6, min(channel.target_seconds * 1.5, 60.0)
+    low, high = duration_bounds(channel.target_seconds)
     if not low <= total <= high:
         problems.append(ScriptProblem(
             check="total_duration",
@@ -86,8 +98,8 @@ def check_durations(script: Script, channel: ChannelConfig) -> list[ScriptProble
             fix="add or remove shots, or change their seconds",
         ))
     for shot in script.shots:
-        spoken = len(_words(shot.narration)) / WORDS_PER_SECOND
-        if spoken > shot.seconds + 2.5:
+        spoken = spoken_seconds(shot.narration)
+        if spoken > shot.seconds + PACING_SLACK_S:
             problems.append(ScriptProblem(
                 check="shot_pacing",
                 detail=f"shot {shot.index}: narration needs ~{spoken:.1f} s but the shot is {shot.seconds:.1f} s",
@@ -110,8 +122,39 @@ def check_policy_words(script: Script, channel: ChannelConfig) -> list[ScriptPro
     return problems
 
 
+HOSTILE_RULES = ("instructions to a machine", "role tag", "markup", "code", "URL", "file path", "shell syntax")
+
+
+def check_hostile_content(script: Script, channel: ChannelConfig) -> list[ScriptProblem]:
+    """No text that reads as instructions, markup, code, a URL, a path or shell syntax in anything
+    published or sent to a vendor. The topic screen keeps such trend titles out of the queue; this
+    catches a script that carries them anyway (a model that copied or invented one)."""
+    from reelcrew.tools.trends.screen import RULES
+
+    rules = [(reason, pattern) for reason, pattern in RULES if reason in HOSTILE_RULES]
+    own_urls = [link.url for link in channel.monetization.affiliate_links]
+    fields = [("title", script.title), ("hook", script.hook), ("call_to_action", script.call_to_action),
+              ("description", script.description), *((f"tags[{i}]", t) for i, t in enumerate(script.tags))]
+    for shot in script.shots:
+        fields += [(f"shot {shot.index} narration", shot.narration), (f"shot {shot.index} on_screen_text",
+                   shot.on_screen_text), (f"shot {shot.index} visual_prompt", shot.visual_prompt)]
+    problems: list[ScriptProblem] = []
+    for name, text in fields:
+        for url in own_urls:
+            text = text.replace(url, " ")
+        reason = next((r for r, pattern in rules if pattern.search(text)), None)
+        if reason:
+            problems.append(ScriptProblem(
+                check="hostile_content",
+                detail=f"{name} carries {reason} text",
+                fix=f"write {name} in your own words about the topic; never copy {reason} text from a trend title",
+            ))
+    return problems
+
+
 def check_script(script: Script, channel: ChannelConfig) -> ScriptCheckReport:
-    problems = check_hook(script) + check_durations(script, channel) + check_policy_words(script, channel)
+    problems = (check_hook(script) + check_durations(script, channel) + check_policy_words(script, channel)
+                + check_hostile_content(script, channel))
     return ScriptCheckReport(
         passed=not problems,
         problems=problems,

@@ -8,11 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 class Shot(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    index: int = Field(ge=1, description="1-based position in the video")
-    narration: str = Field(min_length=1, max_length=400, description="what the voice says during this shot")
-    on_screen_text: str = Field(default="", max_length=60, description="short kinetic text shown on screen")
-    visual_prompt: str = Field(min_length=3, max_length=1000, description="generation prompt for the shot's visuals")
-    seconds: float = Field(ge=1.5, le=15.0, description="planned length; the voice may stretch it")
+    index: int = Field(ge=1, description="1, 2, 3, ...")
+    narration: str = Field(min_length=1, max_length=400, description="spoken")
+    on_screen_text: str = Field(default="", max_length=60, description="on screen")
+    visual_prompt: str = Field(min_length=3, max_length=1000, description="for the video generator")
+    seconds: float = Field(ge=1.5, le=15.0, description="planned; the voice may stretch it")
 
     @field_validator("narration", "on_screen_text", "visual_prompt")
     @classmethod
@@ -32,7 +32,7 @@ class Script(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=30)
     realistic_footage: bool = Field(
         default=False,
-        description="true when shots depict realistic people, places or events (drives synthetic-media disclosure)",
+        description="shots depict realistic people, places or events (synthetic-media disclosure)",
     )
     promotes: list[str] = Field(default_factory=list, description="labels of affiliate links the video promotes")
 

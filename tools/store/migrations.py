@@ -192,4 +192,22 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    6,
+    "run leases (one process drives a run), and what the human decided at each gate",
+    """
+    CREATE TABLE IF NOT EXISTS run_leases (
+        name TEXT PRIMARY KEY,         -- run:<run_id> or channel:<name> (choosing or creating a run)
+        holder TEXT NOT NULL,          -- host:pid:token of the process that holds it
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        taken_at TEXT NOT NULL,
+        heartbeat_at REAL NOT NULL,    -- unix time of the holder's last heartbeat
+        expires_at REAL NOT NULL       -- past this without a heartbeat, the holder is presumed dead
+    );
+    ALTER TABLE gates ADD COLUMN decision TEXT;          -- approved | rejected | edited | retry | new_topic | abandon
+    ALTER TABLE gates ADD COLUMN artifact_seq INTEGER;   -- the run's last artifact id when the human decided
+    """,
+))
+
 LATEST = MIGRATIONS[-1][0]

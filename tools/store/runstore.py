@@ -9,18 +9,60 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
+from reelcrew import clock
+from reelcrew.redaction import scrub_obj
 from reelcrew.settings import Settings, get_settings
+from filelock import FileLock, Timeout
+
+from reelcrew.errors import StorageError
+from reelcrew.tools.store.files import storage_error
+from reelcrew.tools.store.health import check_home, check_store_file, translate_sqlite
 from reelcrew.tools.store.migrations import LATEST, MIGRATIONS
 
 UNFINISHED = ("running", "awaiting_approval", "escalated")
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return clock.now_iso()  # the one clock: ledger days and budgets agree with CREW_NOW
+
+
+def _scrub_params(params: Any) -> Any:
+    if isinstance(params, dict):
+        return {k: scrub_obj(v) for k, v in params.items()}
+    if isinstance(params, (list, tuple)):
+        return tuple(scrub_obj(v) for v in params)
+    return params
+
+
+class ScrubbingConnection(sqlite3.Connection):
+    """A connection whose bound parameters pass the one scrubber: no secret reaches the run
+    store, whichever table or tool writes it (error text, vendor bodies, options)."""
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().execute(sql, _scrub_params(parameters))
+
+    def executemany(self, sql: str, seq: Any, /) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().executemany(sql, (_scrub_params(p) for p in seq))
+
+    def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().cursor(factory or ScrubbingCursor)
+
+
+class ScrubbingCursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().execute(sql, _scrub_params(parameters))
+
+    def executemany(self, sql: str, seq: Any, /) -> sqlite3.Cursor:  # type: ignore[override]
+        return super().executemany(sql, (_scrub_params(p) for p in seq))
+
+
+def connect_scrubbed(path: Path | str, **kwargs: Any) -> sqlite3.Connection:
+    """``sqlite3.connect`` for the run store: every write passes the scrubber."""
+    return sqlite3.connect(path, factory=ScrubbingConnection, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -52,19 +94,47 @@ class Gate:
     reason: str | None
     requested_at: str
     decided_at: str | None
+    decision: str | None = None      # what the human chose (an escalation's retry/new_topic/abandon...)
+    artifact_seq: int | None = None  # the run's last artifact id when decided (loop counters restart after it)
+
+
+@contextmanager
+def _opening_lock(path: Path) -> Iterator[None]:
+    """An OS file lock beside the store, held while one process checks, creates and migrates it."""
+    lock = FileLock(str(path) + ".lock", timeout=120)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise StorageError(f"another process has held {path}.lock for 2 minutes while opening the run store",
+                           hint="wait for the other `crew` command to finish, or stop it", code="STORE_BUSY") from exc
+    except OSError as exc:
+        where = path.with_name(path.name + ".lock")
+        raise (storage_error(exc, where) or StorageError(f"cannot lock {where}: {exc}",
+                                                         hint="check CREW_HOME is a writable folder")) from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class RunStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._migrate()
+        check_home(self.path.parent)  # a file, read-only or missing home: a clear error, not "internal error"
+        # Opening is serialised across processes: two `crew start` on a fresh home would otherwise see each
+        # other's half-created file (0 bytes: "damaged") or race on switching it to WAL ("database is locked").
+        with _opening_lock(self.path):
+            check_store_file(self.path)  # empty, zeroed, garbage, truncated: never opened, never overwritten
+            try:
+                self._migrate()
+            except sqlite3.Error as exc:
+                raise (translate_sqlite(exc, self.path) or exc) from exc
 
     # -- plumbing -----------------------------------------------------------
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection in a transaction: committed on success, rolled back on error."""
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn = connect_scrubbed(self.path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -72,8 +142,11 @@ class RunStore:
             conn.execute("BEGIN IMMEDIATE")
             yield conn
             conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if conn.in_transaction:  # SQLite already rolled back after a full disk: do not hide the cause
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error) and (translated := translate_sqlite(exc, self.path)):
+                raise translated from exc
             raise
         finally:
             conn.close()
@@ -97,7 +170,8 @@ class RunStore:
                     conn.execute(f"PRAGMA user_version={version}")
                     conn.execute("COMMIT")
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
                     raise
         finally:
             conn.close()
@@ -112,7 +186,7 @@ class RunStore:
 
     # -- runs ---------------------------------------------------------------
     def create_run(self, channel: str, options: dict[str, Any] | None = None) -> str:
-        run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+        run_id = clock.now().astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
         ts = now_iso()
         with self.connect() as c:
             c.execute(
@@ -137,7 +211,7 @@ class RunStore:
             args.extend(UNFINISHED)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at DESC, run_id DESC"
+        sql += " ORDER BY created_at DESC, rowid DESC"  # same-second runs (or a fixed clock): newest insert first
         with self.connect() as c:
             return [_run(r) for r in c.execute(sql, args).fetchall()]
 
@@ -183,6 +257,13 @@ class RunStore:
             ).fetchone()
         return json.loads(row["data"]) if row else None
 
+    def all_artifacts(self, run_id: str) -> list[tuple[str, int, int, Any]]:
+        """Every artifact of a run as (kind, version, row id, data), oldest first, in one read (for ``RunState``)."""
+        with self.connect() as c:
+            rows = c.execute("SELECT kind, version, id, data FROM artifacts WHERE run_id=? ORDER BY id",
+                             (run_id,)).fetchall()
+        return [(r["kind"], int(r["version"]), int(r["id"]), json.loads(r["data"])) for r in rows]
+
     def count_artifacts(self, run_id: str, kind: str) -> int:
         with self.connect() as c:
             return int(
@@ -217,17 +298,45 @@ class RunStore:
         return Gate(**dict(row)) if row else None
 
     def decide_gate(self, run_id: str, decision: str, reason: str | None = None) -> Gate:
-        if decision not in ("approved", "rejected", "edited"):
+        """Record the human's decision on the pending gate; its status says whether the run goes on."""
+        from reelcrew.tools.store.state import STATUS_OF
+
+        if decision not in STATUS_OF:
             raise ValueError(f"unknown decision {decision!r}")
+        status = STATUS_OF[decision]
         gate = self.pending_gate(run_id)
         if gate is None:
             raise LookupError(f"run {run_id} has no pending gate")
         with self.connect() as c:
+            seq = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM artifacts WHERE run_id=?", (run_id,)).fetchone()[0])
             c.execute(
-                "UPDATE gates SET status=?, reason=?, decided_at=? WHERE id=?", (decision, reason, now_iso(), gate.id)
+                "UPDATE gates SET status=?, decision=?, reason=?, decided_at=?, artifact_seq=? WHERE id=?",
+                (status, decision, reason, now_iso(), seq, gate.id),
             )
             c.execute("UPDATE runs SET status='running', updated_at=? WHERE run_id=?", (now_iso(), run_id))
-        return Gate(**{**gate.__dict__, "status": decision, "reason": reason})
+        return Gate(**{**gate.__dict__, "status": status, "decision": decision, "reason": reason,
+                       "artifact_seq": seq})
+
+    def pending_gates(self, channel: str | None = None) -> list[tuple[Gate, str]]:
+        """Every gate waiting for a human across runs (the inbox), oldest first, with its run's channel."""
+        sql = ("SELECT g.*, r.channel AS run_channel FROM gates g JOIN runs r ON r.run_id = g.run_id "
+               "WHERE g.status='pending'")
+        args: list[str] = []
+        if channel:
+            sql, args = sql + " AND r.channel=?", [channel]
+        with self.connect() as c:
+            rows = c.execute(sql + " ORDER BY g.requested_at, g.id", args).fetchall()
+        out = []
+        for r in rows:
+            d = dict(r)
+            ch = d.pop("run_channel")
+            out.append((Gate(**d), ch))
+        return out
+
+    def gate_by_id(self, gate_id: int) -> Gate | None:
+        with self.connect() as c:
+            row = c.execute("SELECT * FROM gates WHERE id=?", (gate_id,)).fetchone()
+        return Gate(**dict(row)) if row else None
 
     def gates(self, run_id: str, gate: str | None = None) -> list[Gate]:
         sql, args = "SELECT * FROM gates WHERE run_id=?", [run_id]

@@ -14,6 +14,7 @@ import csv
 import io
 
 from reelcrew.errors import InputError
+from reelcrew.file_shape import header_problem
 from reelcrew.tools.trends.items import cap_items, collect, decode_text, first_char, make_signal, require_nonempty
 from reelcrew.tools.trends.models import SkippedItem, TrendSignal
 
@@ -35,7 +36,7 @@ def parse_csv(data: bytes, where: str, *, name: str = "csv") -> Parsed:
     except csv.Error as exc:
         raise InputError(f"not a readable CSV: {exc}", where=where) from None
     if "title" not in header:
-        raise InputError(f"CSV header has no `title` column (found: {', '.join(header[:10]) or 'nothing'})",
+        raise InputError(header_problem(header, COLUMNS, {"title"}, text),
                          where=where, hint=f"the header is: {','.join(COLUMNS)} (only title is required)")
     reader.fieldnames = header
     source = f"csv:{name}"

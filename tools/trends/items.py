@@ -7,9 +7,11 @@ so cleaning (titles, URLs, the bounded audit copy) happens in one place.
 from __future__ import annotations
 
 import codecs
+import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from reelcrew.errors import InputError
 from reelcrew.tools.trends.models import SkippedItem, TrendSignal
@@ -19,21 +21,57 @@ MAX_ITEMS_PER_FEED = 500
 URL_MAX = 500
 
 
-def decode_text(data: bytes, where: str) -> str:
-    """UTF-8 (a BOM is fine; UTF-16 with a BOM too) or a clear error naming the bad byte."""
+def charset_of(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of an HTTP ``Content-Type`` header, when it names a codec Python knows."""
+    if not content_type:
+        return None
+    for param in str(content_type).split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            name = value.strip().strip("\"'").strip()
+            try:
+                return codecs.lookup(name).name if name else None
+            except LookupError:
+                return None
+    return None
+
+
+def decode_text(data: bytes, where: str, content_type: str | None = None) -> str:
+    """Text of a feed: a BOM wins, then the HTTP ``Content-Type`` charset, else UTF-8; or a clear error."""
+    declared = charset_of(content_type)
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         encoding = "utf-16"
-    else:
+    elif data.startswith(codecs.BOM_UTF8) or declared is None:
         encoding = "utf-8-sig"
+    else:
+        encoding = declared
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         bad = data[exc.start : exc.start + 1].hex()
         raise InputError(
-            f"feed is not UTF-8 text (byte 0x{bad} at offset {exc.start})",
+            f"feed is not {'UTF-8' if encoding == 'utf-8-sig' else encoding} text (byte 0x{bad} at offset {exc.start})",
             where=where,
             hint="save the file as UTF-8",
         ) from None
+
+
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
+
+
+def apply_charset(data: bytes, content_type: str | None, where: str) -> bytes:
+    """Feed bytes as UTF-8 when the HTTP ``Content-Type`` names their charset (RFC 7303: it wins over the file).
+
+    Without a charset (or for a BOM-marked file) the bytes are returned unchanged and the
+    parsers decide as before; an XML declaration's own ``encoding`` is dropped after
+    transcoding so the parser does not decode the text a second time.
+    """
+    declared = charset_of(content_type)
+    if declared is None or declared == "utf-8" or data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data
+    text = decode_text(data, where, content_type)
+    out = text.encode("utf-8")
+    return _XML_DECL.sub(b'<?xml version="1.0" encoding="utf-8"?>', out, count=1)
 
 
 def first_char(text: str) -> str:
@@ -98,6 +136,21 @@ def clean_url(value: Any) -> str | None:
     return text
 
 
+_AD_TITLES = {"featured advertiser", "advertisement", "sponsored", "sponsored content", "sponsored post",
+              "paid content", "promoted", "ad", "partner content"}
+_AD_PREFIXES = ("sponsored:", "advertisement:", "ad:", "[ad]", "[sponsored]", "promoted:", "paid post:")
+_AD_HOSTS = ("ads.", "ad.doubleclick.net", "adclick.", "pheedo.com")
+
+
+def is_advertisement(title: str, url: Any = None) -> bool:
+    """Feeds interleave ads as items ("Featured Advertiser" with an ad-server link); they are not topics."""
+    low = " ".join(title.casefold().split())
+    if low.strip(" .:!") in _AD_TITLES or low.startswith(_AD_PREFIXES):
+        return True
+    host = urlsplit(str(url)).hostname or "" if isinstance(url, str) else ""
+    return any(host.startswith(h) or host.endswith("." + h.strip(".")) or host == h.strip(".") for h in _AD_HOSTS)
+
+
 def make_signal(
     source: str,
     index: int,
@@ -115,6 +168,8 @@ def make_signal(
     text = clean_text(title)
     if not text:
         return SkippedItem(source=source, item=f"#{index}", reason="item has no title")
+    if is_advertisement(text, url):
+        return SkippedItem(source=source, item=f"#{index}", reason="advertiser item, not a topic")
     score_i = to_int(score)
     return TrendSignal(
         source=source,

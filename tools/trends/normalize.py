@@ -71,14 +71,27 @@ def title_key(title: str) -> str:
 
 
 def _tokens(title: str) -> frozenset[str]:
-    return frozenset(t for t in title_key(title).split() if len(t) > 1)
+    return frozenset(title_key(title).split())
+
+
+def _numbers(title: str) -> frozenset[str]:
+    return frozenset(t for t in title_key(title).split() if any(ch.isdigit() for ch in t))
 
 
 def _same_topic(a: TrendSignal, b: TrendSignal) -> bool:
+    """Same topic: the same title, ignoring case and punctuation.
+
+    Across feeds a near-identical title counts too (Jaccard >= 0.8 over all words), but
+    only when both carry the same numbers: "calendar, Aug. 23-30" and "calendar, Aug.
+    16-23" are different weeks. Within one feed near-identical titles never merge: a
+    feed that lists "Fairfax wellness calendar" and "D.C. wellness calendar" means two items.
+    """
     if title_key(a.title) == title_key(b.title):
         return True
+    if a.source == b.source:
+        return False
     ta, tb = _tokens(a.title), _tokens(b.title)
-    if len(ta) < 3 or len(tb) < 3:
+    if len(ta) < 3 or len(tb) < 3 or _numbers(a.title) != _numbers(b.title):
         return False
     return len(ta & tb) / len(ta | tb) >= NEAR_DUPLICATE_JACCARD
 

@@ -9,6 +9,7 @@ read correctly; undeclared text must be UTF-8.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -21,6 +22,7 @@ from reelcrew.tools.trends.sanitize import clean_text
 
 Parsed = tuple[list[TrendSignal], list[SkippedItem]]
 ATOM = "{http://www.w3.org/2005/Atom}"
+XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 
 
 def _local(tag: str) -> str:
@@ -116,13 +118,34 @@ def _parse_rss(root: Element, where: str, kind: str) -> Parsed:
     return signals, skipped + item_skips
 
 
+def _feed_base(root: Element) -> str | None:
+    """What relative hrefs resolve against: ``xml:base``, else the feed's self link, else its alternate link."""
+    links = {c.attrib.get("rel", "alternate"): c.attrib.get("href") for c in root if _local(c.tag) == "link"}
+    for candidate in (root.attrib.get(XML_BASE), links.get("self"), links.get("alternate")):
+        if candidate and urlsplit(candidate).scheme in ("http", "https"):
+            return candidate
+    return root.attrib.get(XML_BASE)
+
+
+def _entry_link(entry: Element, base: str | None) -> str | None:
+    """The entry's alternate link, resolved against the entry's own ``xml:base`` and the feed's base."""
+    link = next((c for c in entry if _local(c.tag) == "link" and c.attrib.get("rel", "alternate") == "alternate"), None)
+    if link is None or not link.attrib.get("href"):
+        return None
+    for layer in (entry.attrib.get(XML_BASE), link.attrib.get(XML_BASE)):
+        if layer:
+            base = urljoin(base, layer) if base else layer
+    href = link.attrib["href"].strip()
+    return urljoin(base, href) if base else href
+
+
 def _parse_atom(root: Element, where: str) -> Parsed:
     source = _source_name("atom", _text(root, "title"), None)
     items, skipped = cap_items([c for c in root if _local(c.tag) == "entry"], source)
+    base = _feed_base(root)
     results = []
     for i, entry in enumerate(items):
-        link = next((c.attrib.get("href") for c in entry if _local(c.tag) == "link"
-                     and c.attrib.get("rel", "alternate") == "alternate"), None)
+        link = _entry_link(entry, base)
         stats = next((c for c in entry.iter() if _local(c.tag) == "statistics"), None)  # media:community
         results.append(make_signal(
             source, i, title=_text(entry, "title"), raw=element_dict(entry), url=link,
