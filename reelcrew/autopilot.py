@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from reelcrew import clock
@@ -46,10 +46,7 @@ from reelcrew.tools.publishing.quotas import INSTAGRAM_POSTS_PER_24H, YOUTUBE_IN
 from reelcrew.tools.store import RunStore, open_store
 from reelcrew.tools.store.leases import Lease, channel_lease, run_lease
 
-try:  # the scheduled analytics pull is built with the platforms' analytics simulators (issue 13, learning part)
-    from reelcrew.tools.analytics.pull import pull_channel_analytics  # type: ignore[import-not-found]
-except ImportError:  # TODO(issue 13): until tools/analytics/pull.py lands, the autopilot pulls no analytics
-    pull_channel_analytics = None
+from reelcrew.tools.analytics.pull import SOURCES as PULL_SOURCES, pull_channel_analytics
 
 MAX_TRIES_PER_SLOT = 2      # a slot whose runs failed (or were rejected) this often is left for a human to look at
 RETRY_AFTER_ERROR_S = 60.0  # a run whose step raised is not claimed again for this long
@@ -115,7 +112,8 @@ class AutopilotReport:
 class Autopilot:
     def __init__(self, settings: Settings | None = None, *, channels: list[str] | None = None,
                  render_slots: int | None = None, max_parallel: int | None = None, poll_s: float = 2.0,
-                 note: Callable[[str], None] | None = None, grace_s: float = 1.0) -> None:
+                 note: Callable[[str], None] | None = None, grace_s: float = 1.0,
+                 analytics_transports: dict[str, Any] | None = None) -> None:
         self.settings = settings or get_settings()
         self.store = open_store(self.settings)
         self.only = channels
@@ -128,9 +126,10 @@ class Autopilot:
         self.tasks: dict[str, asyncio.Task] = {}
         self.cooldown: dict[str, float] = {}
         self.parked_gates: set[int] = set()
-        self.last_pull: dict[str, float] = {}
+        self.last_pull: dict[str, datetime] = {}  # tried this process (a failed or empty pull leaves no row)
         self.last_publish_due = 0.0
         self.quotas = QuotaTracker(self.store)
+        self.analytics_transports = analytics_transports  # tests and benchmarks reach the simulators in-process
 
     def note(self, text: str) -> None:
         self.report.notes.append(text)
@@ -160,7 +159,7 @@ class Autopilot:
         channels = self.channels()
         set_render_gate(lambda: self.render.slot(stop))  # every encode of every run takes one of the slots
         try:
-            await self._pull_analytics(channels, force=True)
+            await self.pull_analytics_due(channels)
             while not stop.is_set():
                 started = await asyncio.to_thread(self._start_due, channels)
                 claimed = await self._claim(channels, stop)
@@ -174,7 +173,7 @@ class Autopilot:
                 stopper.cancel()
                 if not once:
                     channels = self.channels()  # a channel added or edited while running is picked up
-                    await self._pull_analytics(channels)
+                    await self.pull_analytics_due(channels)
                     await self._publish_due()
             if once and not stop.is_set():
                 await self._publish_due(force=True)
@@ -366,23 +365,45 @@ class Autopilot:
             self.tasks.pop(run_id, None)
 
     # -- scheduled side work --------------------------------------------------
-    async def _pull_analytics(self, channels: list[ChannelConfig], force: bool = False) -> None:
-        if pull_channel_analytics is None:
-            if force:
-                self.note("autopilot: analytics pull not available in this build (TODO: tools/analytics/pull.py)")
-            return
-        now = time.monotonic()
+    def _last_pulled(self, channel: str) -> datetime | None:
+        """When the channel's figures last came in from a platform's API: this process's last try, else the
+        run store's newest pulled row (so a restarted autopilot does not pull again at once)."""
+        tried = self.last_pull.get(channel)
+        if tried is not None:
+            return tried
+        marks = ",".join("?" * len(PULL_SOURCES))
+        with self.store.connect() as c:
+            row = c.execute(f"SELECT MAX(imported_at) FROM performance WHERE channel=? AND source IN ({marks})",
+                            (channel, *PULL_SOURCES.values())).fetchone()
+        if not row or not row[0]:
+            return None
+        try:
+            when = datetime.fromisoformat(str(row[0]).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+    async def pull_analytics_due(self, channels: list[ChannelConfig]) -> list[str]:
+        """Every ANALYTICS_EVERY_S per channel: the platforms' figures into performance memory (the next
+        ranking uses them). Returns the channels pulled now."""
+        now = clock.now()
+        pulled: list[str] = []
         for cfg in channels:
-            last = self.last_pull.get(cfg.name)
-            if not force and last is not None and now - last < ANALYTICS_EVERY_S:
+            last = self._last_pulled(cfg.name)
+            if last is not None and (now - last).total_seconds() < ANALYTICS_EVERY_S:
                 continue
             self.last_pull[cfg.name] = now
             try:
-                summary = await asyncio.to_thread(pull_channel_analytics, cfg.name)
-                self.note(f"autopilot: {cfg.name}: analytics pulled: {str(summary)[:200]}")
+                summary = await asyncio.to_thread(pull_channel_analytics, cfg.name, settings=self.settings,
+                                                  transports=self.analytics_transports)
             except Exception as exc:  # noqa: BLE001 - a platform's analytics being down never stops production
                 self.report.errors.append(f"{cfg.name}: analytics pull: {exc}"[:300])
                 self.note(f"autopilot: {cfg.name}: analytics pull failed: {str(exc)[:200]}")
+                continue
+            pulled.append(cfg.name)
+            if summary.platforms:
+                self.note(f"autopilot: {cfg.name}: analytics: " + "; ".join(summary.lines())[:300])
+        return pulled
 
     async def _publish_due(self, force: bool = False) -> None:
         """Send posts held for their window or deferred by a quota, once their time has come."""

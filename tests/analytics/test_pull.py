@@ -261,3 +261,38 @@ def test_served_simulators_make_up_fixed_figures_for_their_own_uploads(sims, pub
     assert first["ytIndex01"].avg_view_duration_s is not None and first["17910000000001"].avg_view_duration_s
     assert _pull(sims).ok
     assert {r.video_id: r.performance for r in memory.all()} == first
+
+
+def test_the_autopilot_pulls_on_its_schedule_and_a_restart_does_not_pull_again(sims, publish, memory, settings):
+    """The autopilot's scheduled learning step: the first look pulls every platform into memory; a second
+    look in the same process, and a restarted autopilot, wait ANALYTICS_EVERY_S (the store says when the
+    figures last came in); once that has passed, it pulls again."""
+    import asyncio
+    from datetime import timedelta
+
+    from reelcrew import clock
+    from reelcrew.autopilot import ANALYTICS_EVERY_S, Autopilot
+
+    _three_platforms(publish, sims)
+    sims["youtube"].set_stats("ytIndex01", views=12000, averageViewDuration=41, averageViewPercentage=92.5)
+    yt = sims["youtube"]
+
+    def look(now=None) -> list[str]:
+        pilot = Autopilot(settings, channels=["demo"], analytics_transports=sims["transports"])
+        with clock.use_clock(now or clock.now()):
+            first = asyncio.run(pilot.pull_analytics_due(pilot.channels()))
+            second = asyncio.run(pilot.pull_analytics_due(pilot.channels()))
+        assert second == []  # never twice in one interval in one process
+        return first
+
+    assert look() == ["demo"]
+    assert memory.get("ytIndex01").performance.views == 12000
+    assert memory.get("7000000000000000001").performance.views == 5400
+    asked = len(yt.reports)
+    assert look() == []  # a restart: the store's newest pulled row is minutes old
+    assert len(yt.reports) == asked
+    sims["youtube"].set_stats("ytIndex01", views=20000, averageViewDuration=40, averageViewPercentage=90.0)
+    later = clock.now() + timedelta(seconds=ANALYTICS_EVERY_S + 60)
+    assert look(later) == ["demo"]
+    assert len(yt.reports) == asked + 1
+    assert memory.get("ytIndex01").performance.views == 20000
