@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Optional
+from typing import Optional, get_args
 
 import typer
 import yaml
@@ -19,10 +19,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from reelcrew.cli.ui import console
-from reelcrew.config import ChannelConfig, channel_path, load_channel, load_channel_file
+from reelcrew.config import ChannelConfig, TrendSource, channel_path, load_channel, load_channel_file
 from reelcrew.errors import ConfigError, CrewError, InputError
 from reelcrew.settings import get_settings
 from reelcrew.tools.store.files import atomic_write_text
+
+#: the feed kinds a channel's ``trends:`` entry takes (TrendSource.kind)
+TREND_KINDS: tuple[str, ...] = get_args(TrendSource.model_fields["kind"].annotation)
 
 channels_app = typer.Typer(name="channels", no_args_is_help=True,
                            help="List, show and copy channels (a channel is one YAML file: niche, platforms, "
@@ -97,8 +100,16 @@ def new_cmd(
     source: str = typer.Option("demo", "--from", help="The channel to copy."),
     niche: Optional[str] = typer.Option(None, "--niche", help="What the new channel is about."),
     platforms: Optional[str] = typer.Option(None, "--platforms", help="Comma-separated platforms; default: the copied channel's."),
+    trends: Optional[list[str]] = typer.Option(
+        None, "--trends", metavar="KIND:PATH_OR_URL",
+        help="A trend feed for the new channel, replacing the copied ones (repeat for several): "
+             f"KIND is one of {', '.join(TREND_KINDS)}, e.g. --trends csv:~/ideas.csv or "
+             "--trends rss:https://example.com/feed.xml."),
 ) -> None:
-    """Copy a channel with a new name (and niche) into $CREW_HOME/channels/NAME.yaml."""
+    """Copy a channel with a new name (and niche) into $CREW_HOME/channels/NAME.yaml.
+
+    With a new --niche and no --trends, the copy keeps the source's feeds and says how many of their
+    items are closer to the new niche than to the old one."""
     settings = get_settings()
     _check_name(name)  # before the name is used as a file name
     target = settings.channels_dir / f"{name}.yaml"
@@ -114,6 +125,8 @@ def new_cmd(
         data["niche"] = " ".join(niche.split())
     if platforms:
         data["platforms"] = [p.strip() for p in platforms.split(",") if p.strip()]
+    if trends:
+        data["trends"] = [_trend_source(spec) for spec in trends]
     try:
         cfg = ChannelConfig.model_validate(data)
     except ValidationError as exc:
@@ -130,7 +143,48 @@ def new_cmd(
     load_channel_file(target)  # what was written loads back
     console.print(f"[green]created[/] channel {escape(cfg.name)} ({escape(cfg.niche)}) at {escape(str(target))}",
                   highlight=False, soft_wrap=True)
+    if niche is not None and not trends and cfg.niche != base.niche:
+        _warn_copied_feeds(cfg, base)
     console.print(f"run it with `crew start --channel {escape(cfg.name)}`", highlight=False)
+
+
+def _trend_source(spec: str) -> dict[str, str]:
+    """``KIND:PATH_OR_URL`` as a channel's trend entry; a path must exist and is stored absolute."""
+    kind, sep, where = spec.partition(":")
+    kind = kind.strip().lower()
+    if not sep or kind not in TREND_KINDS or not where.strip():
+        raise InputError(f"--trends {spec[:80]!r} is not KIND:PATH_OR_URL", where="--trends",
+                         hint=f"KIND is one of {', '.join(TREND_KINDS)}; e.g. --trends csv:ideas.csv")
+    where = where.strip()
+    if where.lower().startswith(("http://", "https://")):
+        return {"kind": kind, "url": where}
+    path = Path(where).expanduser().resolve()
+    if not path.is_file():
+        raise InputError(f"--trends {kind}:{where[:80]}: no such file", where="--trends",
+                         hint="give the path of a feed file you have, or an http(s) URL")
+    return {"kind": kind, "path": str(path)}
+
+
+def _warn_copied_feeds(cfg: ChannelConfig, base: ChannelConfig) -> None:
+    """A copy in a new niche reads the source's feeds: say how many of their items are closer to the new
+    niche than to the source's (MiniLM similarity), so a cooking channel does not quietly make money videos."""
+    from reelcrew.tools.memory.embedding import embed_texts
+    from reelcrew.tools.trends.reader import read_trends
+
+    try:
+        titles = [s.title for s in read_trends(base).signals]
+    except CrewError:
+        titles = []
+    closer = 0
+    if titles:
+        vectors = embed_texts(titles + [cfg.niche, base.niche])
+        new, old = vectors[-2], vectors[-1]
+        closer = sum(1 for v in vectors[:-2] if float(v @ new) > float(v @ old))
+    console.print(
+        f"[yellow]note[/]: {escape(cfg.name)} reads {escape(base.name)}'s trend feeds, written for "
+        f"{escape(base.niche)!r}: {closer} of {len(titles)} items are closer to {escape(cfg.niche)!r}. "
+        f"Give it feeds for its own niche: `crew channels new ... --trends csv:FILE` or the `trends:` list in "
+        f"its file; `crew trends -c {escape(cfg.name)}` shows what it would pick.", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

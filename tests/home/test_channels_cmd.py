@@ -72,3 +72,42 @@ def test_the_missing_channel_hint_names_a_command_that_exists(capsys, settings):
     code, _, _ = _crew(capsys, "channels", "new", "fresh", "--from", "demo")
     assert code == 0
     assert yaml.safe_load((settings.channels_dir / "fresh.yaml").read_text())["name"] == "fresh"
+
+
+def test_a_copy_in_a_new_niche_says_whose_feeds_it_reads(capsys, settings):
+    """A cooking channel copied from the finance demo would quietly make money videos: the copy says how
+    many of the demo's items are closer to the new niche, and how to give it its own feeds."""
+    code, out, _ = _crew(capsys, "channels", "new", "cooking", "--from", "demo", "--niche", "quick weeknight dinners")
+    assert code == 0
+    assert "reads demo's trend feeds, written for 'personal finance explained simply'" in out
+    closer, total = map(int, out.split("items are closer")[0].split(": ")[-1].split(" of "))
+    assert 0 < closer < total  # a turkey recipe is closer to dinners; a Roth IRA thread is not
+    assert "--trends csv:FILE" in out and "crew trends -c cooking" in out
+    # the same niche (or no --niche): nothing to say
+    code, out, _ = _crew(capsys, "channels", "new", "money3", "--from", "demo")
+    assert code == 0 and "trend feeds" not in out
+
+
+def test_trends_replace_the_copied_feeds(capsys, settings, tmp_path, monkeypatch):
+    ideas = tmp_path / "ideas.csv"
+    ideas.write_text("title,views\nOne-pan lemon chicken in 20 minutes,1000\nSheet-pan fajitas,800\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _crew(capsys, "channels", "new", "cooking", "--niche", "quick weeknight dinners",
+                           "--trends", "csv:ideas.csv", "--trends", "rss:https://example.com/dinners.xml")
+    assert code == 0, err
+    assert "trend feeds" not in out
+    cfg = load_channel("cooking", settings)
+    assert [(t.kind, t.path, t.url) for t in cfg.trends] == [
+        ("csv", str(ideas.resolve()), None), ("rss", None, "https://example.com/dinners.xml")]
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("xml:feed.xml", "is not KIND:PATH_OR_URL"),
+    ("csv", "is not KIND:PATH_OR_URL"),
+    ("csv:", "is not KIND:PATH_OR_URL"),
+    ("csv:/no/such/ideas.csv", "no such file"),
+])
+def test_a_bad_trends_option_is_one_clear_line_and_writes_nothing(capsys, settings, spec, message):
+    code, out, err = _crew(capsys, "channels", "new", "cooking", "--trends", spec)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (settings.channels_dir / "cooking.yaml").exists()
