@@ -31,7 +31,7 @@ if the run failed). Escalations are not answered: they count as not published.
 Figures: published share with its one-sided 95% Clopper-Pearson lower bound, outcome by
 failure class, faults that fired per class and how many of those productions published,
 wasted spend share (paid calls not in a published video), duplicate posts (same bytes
-uploaded twice, counted by the YouTube simulator), lost runs (a production that left no run,
+uploaded twice for one channel home, counted by the YouTube simulator), lost runs (a production that left no run,
 or a run no command can continue) and stuck runs (not finished, waiting at no gate).
 The last line is one JSON list with an object per cell.
 """
@@ -442,20 +442,25 @@ def run_cell(cell: Cell, sims: Sims, seed: int, root: Path, log: Any, expected_s
         print("  (cannot mount a tmpfs here: the disk-full source is off in this cell)", file=sys.stderr)
     results: list[Result] = []
     calls = paid = wasted = 0.0
-    posts_before = [v.get("sha256") for v in sims.youtube.videos.values()]
+    seen_posts = len(sims.youtube.videos)
+    posts = dups = 0
     home = None
     batch: list[Result] = []
 
     def harvest() -> None:
-        nonlocal calls, paid, wasted
+        # A duplicate post is the same bytes uploaded twice for one channel. Each home is its own channel,
+        # and two homes may well render identical bytes for the same topic: that is not a duplicate.
+        nonlocal calls, paid, wasted, seen_posts, posts, dups
         if home is not None:
             c, p, w = _money(home, batch)
             calls, paid, wasted = calls + c, paid + p, wasted + w
             shutil.rmtree(home, ignore_errors=True)
+            mine = [v.get("sha256") for v in sims.youtube.videos.values()][seen_posts:]
+            seen_posts += len(mine)
+            posts, dups = posts + len(mine), dups + len(mine) - len(set(mine))
             if log:  # so a run stopped before its end can still be summarised (--summarize)
-                posts = [v.get("sha256") for v in sims.youtube.videos.values()][len(posts_before):]
                 log.write(json.dumps({"cell": cell.label, "harvest": {"calls": c, "paid": p, "wasted": w},
-                                      "posts": len(posts), "duplicate_posts": len(posts) - len(set(posts))}) + "\n")
+                                      "posts": posts, "duplicate_posts": dups}) + "\n")
                 log.flush()
 
     try:
@@ -491,11 +496,10 @@ def run_cell(cell: Cell, sims: Sims, seed: int, root: Path, log: Any, expected_s
     finally:
         if mount is not None:
             subprocess.run(["umount", "-l", str(mount)], capture_output=True)
-    posts = [v.get("sha256") for v in sims.youtube.videos.values()][len(posts_before):]
-    return summarize(cell, results, int(calls), paid, wasted, posts)
+    return summarize(cell, results, int(calls), paid, wasted, dups)
 
 
-def summarize(cell: Cell, results: list[Result], calls: int, paid: float, wasted: float, posts: list) -> dict:
+def summarize(cell: Cell, results: list[Result], calls: int, paid: float, wasted: float, dups: int) -> dict:
     n = len(results)
     published = sum(r.outcome == "published" for r in results)
     by_class: dict[str, list[int]] = {}
@@ -514,7 +518,7 @@ def summarize(cell: Cell, results: list[Result], calls: int, paid: float, wasted
         "faults_fired": dict(Counter(f for r in results for f in r.fired)),
         "paid_calls_per_video": round(calls / published, 3) if published else None,
         "wasted_share": round(wasted / paid, 4) if paid else 0.0,
-        "duplicate_posts": len(posts) - len(set(posts)),
+        "duplicate_posts": dups,  # per channel home (see harvest)
         "lost_runs": sum(r.outcome == "lost" for r in results),
         "stuck_runs": sum(r.outcome == "stuck" for r in results),
         "resumed": sum(r.lives > 1 for r in results),
@@ -543,7 +547,7 @@ def summarize_log(path: Path) -> list[dict]:
     for label, c in cells.items():
         rate, mode = label.split()
         row = summarize(Cell(float(rate), mode == "on", len(c["results"])), c["results"], c["calls"], c["paid"],
-                        c["wasted"], [])
+                        c["wasted"], c["dups"])
         row["duplicate_posts"] = c["dups"]
         row["money_over_productions"] = c["harvested"]  # paid/wasted cover this many (whole homes only)
         if c["harvested"]:

@@ -183,6 +183,29 @@ def test_retries_wait_what_the_server_asked():
     assert waits == [4.0, 4.0]
 
 
+@pytest.mark.parametrize(("coordination", "calls"), [("1", 5), ("0", 1)])
+def test_protocol_retries_are_coordination(coordination, calls, monkeypatch):
+    """CREW_COORDINATION=0 (the reliability benchmark's baseline) tries every HTTP call once: the
+    protocol retries (5xx, 429, timeouts) are part of what coordination buys."""
+    from reelcrew.settings import get_settings
+
+    monkeypatch.setenv("CREW_COORDINATION", coordination)
+    get_settings(fresh=True)
+    tried = {"n": 0}
+
+    def call() -> None:
+        tried["n"] += 1
+        raise NetError("busy", failure=FailureClass.TRANSIENT)
+
+    try:
+        with pytest.raises(NetError):
+            retrying(attempts=5, backoff_s=0, sleep=lambda s: None)(call)
+    finally:
+        monkeypatch.delenv("CREW_COORDINATION")
+        get_settings(fresh=True)
+    assert tried["n"] == calls
+
+
 def test_permanent_and_untrusted_failures_are_not_retried():
     calls = {"n": 0}
 

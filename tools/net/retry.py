@@ -80,16 +80,24 @@ def _retryable(exc: BaseException) -> bool:
     return classify(exc) in (FailureClass.TRANSIENT, FailureClass.RATE_LIMITED)
 
 
+def _attempts(attempts: int) -> int:
+    """With coordination off (CREW_COORDINATION=0, the reliability benchmark's baseline) every call is tried
+    once: no protocol retries either, so "off" measures a pipeline with nothing between its steps."""
+    from reelcrew.settings import get_settings
+
+    return attempts if get_settings().coordination else 1
+
+
 def retrying(*, attempts: int = 6, backoff_s: float = 1.0, max_wait_s: float = MAX_RETRY_AFTER_S,
              retry_on: Callable[[BaseException], bool] = _retryable, sleep: Callable[[float], Any] | None = None
              ) -> Retrying:
     """A sync retryer: retries what ``classify`` calls transient or rate-limited, re-raises the last error."""
     kw: dict[str, Any] = {"sleep": sleep} if sleep else {}
-    return Retrying(retry=retry_if_exception(retry_on), stop=stop_after_attempt(attempts),
+    return Retrying(retry=retry_if_exception(retry_on), stop=stop_after_attempt(_attempts(attempts)),
                     wait=wait_retry_after(backoff_s, max(backoff_s * 30, 0.0), max_wait_s), reraise=True, **kw)
 
 
 def async_retrying(*, attempts: int = 6, backoff_s: float = 1.0, max_wait_s: float = MAX_RETRY_AFTER_S,
                    retry_on: Callable[[BaseException], bool] = _retryable) -> AsyncRetrying:
-    return AsyncRetrying(retry=retry_if_exception(retry_on), stop=stop_after_attempt(attempts),
+    return AsyncRetrying(retry=retry_if_exception(retry_on), stop=stop_after_attempt(_attempts(attempts)),
                          wait=wait_retry_after(backoff_s, max(backoff_s * 30, 0.0), max_wait_s), reraise=True)
