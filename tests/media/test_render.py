@@ -82,3 +82,21 @@ def test_local_renderer_is_a_clip_provider(tmp_path):
     assert size_for("16:9") == (1920, 1080) and size_for("9:16") == (1080, 1920)
     with pytest.raises(ProviderError):
         size_for("4:3")
+
+
+def test_the_first_frame_carries_the_words(tmp_path):
+    """A shot's first frame (and so the video's, which a feed shows before it plays) has its on-screen text
+    in full, not a bare background that the words fade into: the first line is already in at the cut."""
+    req = ClipRequest(prompt="deep blue calm", on_screen_text="Save more this month", seconds=1.2, seed=5)
+    res = render_shot(req, tmp_path / "t.mp4", size=(360, 640))
+    with av.open(str(res.path)) as c:
+        frames = [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
+    h = frames[0].shape[0]
+    band = slice(int(h * 0.08), int(h * 0.42))  # the text block (up to three lines) sits around a quarter down
+
+    def white(frame) -> int:  # the words are white with a dark outline; the calm blue look has no such pixels
+        return int((frame[band].min(axis=2) > 225).sum())
+
+    settled = white(frames[len(frames) // 2])
+    assert settled > 200  # the word is there once it has settled
+    assert white(frames[0]) >= 0.9 * settled

@@ -19,7 +19,7 @@ from reelcrew.tools.media.render import render_shot
 from reelcrew.tools.media.voice import release_if_idle
 
 ASPECT_SIZES: dict[str, tuple[int, int]] = {"9:16": (1080, 1920), "16:9": (1920, 1080), "1:1": (1080, 1080)}
-RENDERER_VERSION = "local-3"  # bump when the same request would render different frames
+RENDERER_VERSION = "local-4"  # bump when the same request would render different frames
 
 
 def size_for(aspect: str, scale: float = 1.0) -> tuple[int, int]:

@@ -35,10 +35,12 @@ from reelcrew.tools.media.text import FONT_PATH, fit, text_image
 from reelcrew.tools.media.visuals import Beat, plan_beats
 from reelcrew.tools.media.visuals import box as visual_box
 
-ENTER_S = 0.4      # each text line slides in over this long
+ENTER_S = 0.4      # a beat's element (and the accent bar) slides in over this long
 EXIT_S = 0.15      # a beat's element fades out over this long before the next comes in
 STAGGER_S = 0.16   # and starts this long after the previous one
-TEXT_IN_S = 0.04   # the first line starts this soon after the cut (the hook is read within the first second)
+TEXT_IN_S = 0.04   # the accent bar under the text comes in this soon after the cut, plus STAGGER_S a line
+# the text lines are already in at the cut (their slide and fade end at t=0): a shot's first frame, and the
+# video's (what a feed shows before it plays), carry the whole line, never a bare background or half a title
 TEXT_CENTER = 0.25  # vertical centre of the text block, as a fraction of height (captions sit lower)
 
 
@@ -64,7 +66,7 @@ def _text_layers(text: str, look: Look, size: tuple[int, int], folder: Path) -> 
         path = folder / f"line{i}.png"
         img.save(path)
         pad_y = (img.height - line_h) // 2
-        layers.append((path, (w - img.width) // 2, top + i * line_h - pad_y, TEXT_IN_S + STAGGER_S * i, None))
+        layers.append((path, (w - img.width) // 2, top + i * line_h - pad_y, -ENTER_S, None))
     bar_w, bar_h = int(short * 0.16), max(4, int(short * 0.012))
     bar = Image.new("RGBA", (bar_w, bar_h), (0, 0, 0, 0))
     ImageDraw.Draw(bar).rounded_rectangle((0, 0, bar_w - 1, bar_h - 1), radius=bar_h // 2, fill=(*look.palette[3], 255))
@@ -91,9 +93,11 @@ def _filter_graph(size: tuple[int, int], layers: list[Layer], ass: Path | None) 
     for i, (_, x, y, t0, t1) in enumerate(layers, start=1):
         # each layer image is decoded and converted once, then repeated by the loop filter
         fade_out = f",fade=t=out:st={max(t0, t1 - EXIT_S):.3f}:d={EXIT_S}:alpha=1" if t1 is not None else ""
+        already_in = t0 + ENTER_S <= 0  # in before the cut: no fade, no slide
+        fade_in = "" if already_in else f",fade=t=in:st={t0:.3f}:d={ENTER_S}:alpha=1"
         parts.append(f"[{i}:v]format=rgba,scale=out_color_matrix=bt709:out_range=tv,format=yuva420p,"
-                     f"loop=loop=-1:size=1,fade=t=in:st={t0:.3f}:d={ENTER_S}:alpha=1{fade_out}[t{i}]")
-        ypos = f"{y}+{slide}*pow(clip(1-(t-{t0:.3f})/{ENTER_S},0,1),3)"
+                     f"loop=loop=-1:size=1{fade_in}{fade_out}[t{i}]")
+        ypos = str(y) if already_in else f"{y}+{slide}*pow(clip(1-(t-{t0:.3f})/{ENTER_S},0,1),3)"
         enable = f":enable='between(t,{t0:.3f},{t1:.3f})'" if t1 is not None else ""
         parts.append(f"[v{i - 1}][t{i}]overlay=x={x}:y='{ypos}':eval=frame:format=yuv420{enable}[v{i}]")
     last = f"[v{len(layers)}]"
