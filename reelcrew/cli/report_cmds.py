@@ -58,6 +58,9 @@ def _print(report) -> None:  # type: ignore[no-untyped-def]
             if lines:
                 console.print(f"  {title}: " + "; ".join(f"{escape(t.topic)} ({t.views:,} views, margin "
                                                           f"{_money(t.margin_usd)})" for t in lines))
+        if r.published and not r.best_topics:
+            console.print("  best and worst topics: none yet, no figures are back (`crew feedback --pull`, or the "
+                          "autopilot pulls every 6 h)", highlight=False)
         console.print(f"  the ranking now prefers ({escape(r.prefers_note)}):")
         for i, p in enumerate(r.prefers, 1):
             console.print(f"   {i}. {escape(p.title)} [dim](score {p.score:.2f})[/]\n      why: {escape(p.explanation)}")

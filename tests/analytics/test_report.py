@@ -116,3 +116,17 @@ def test_report_with_no_runs_and_bad_input(capsys, tmp_path):
     assert not (tmp_path / "missing").exists()
     code, _, err = _run(capsys, "report", "--channel", "nosuchchannel")
     assert code != 0 and "nosuchchannel" in err and "Traceback" not in err
+
+
+def test_no_figures_back_means_no_best_or_worst_topic(capsys, sims, publish, store):
+    """Two videos with nothing measured yet: 0 views is not a verdict, so neither is 'best' or 'worst'."""
+    publish("youtube", "ytIndex01", INDEX, days_ago=2)
+    publish("youtube", "ytCrypto01", CRYPTO, days_ago=1)
+    code, out, _ = _run(capsys, "report", "--channel", "demo", "--json")
+    assert code == 0
+    data = json.loads(out)
+    row = data[0] if isinstance(data, list) else data["channels"][0]
+    assert row["published"] == 2 and row["measured"] == 0
+    assert row["best_topics"] == [] and row["worst_topics"] == []
+    code, out, _ = _run(capsys, "report", "--channel", "demo")
+    assert "best and worst topics: none yet, no figures are back" in " ".join(out.split())

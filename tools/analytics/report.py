@@ -7,7 +7,7 @@ pull); a publication whose figures have not come back counts as 0 views, and say
 
 * retention: the views-weighted average view duration and percentage viewed;
 * margin: revenue minus cost, per video, per topic, per day and for the channel;
-* best and worst topics: the window's topics by margin, then views;
+* best and worst topics: the window's topics with figures back, by margin, then views;
 * the window: what the crew posted in the last ``days`` days, including posts scheduled to go
   live later (listed at their publish time, marked scheduled);
 * topic clusters: the window's videos grouped by the cosine similarity of their stored
@@ -275,7 +275,7 @@ def channel_report(channel: str, *, store: RunStore, memory: PerformanceMemory, 
     views = sum(v.views for v in videos)
     revenue = round(sum(v.revenue_usd for v in videos), 4)
     cost = round(sum(v.cost_usd for v in videos), 4)
-    topics = _topics(videos)
+    topics = _topics([v for v in videos if v.measured])  # best or worst needs figures: 0 views is not a verdict
     best = topics[: min(TOPICS_SHOWN, (len(topics) + 1) // 2)]  # the top half at most, so worst is never empty
     worst = list(reversed(topics[len(best):]))[:TOPICS_SHOWN]      # when there are two topics or more
     prefs, note = _prefers(channel, settings, store) if prefer else ([], "ranking not asked for")
