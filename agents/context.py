@@ -71,6 +71,9 @@ class RunContext:
     record: ToolRecord = field(default_factory=ToolRecord)
     faults: FaultInjector = field(default_factory=lambda: injector_for(None, "", 0))
     outside: Any = None  # the run's outside MCP servers (reelcrew.mcp.outside.OpenServers), when the channel names any
+    # agents whose brain costs nothing (the offline planner): they close each turn with a sentence of their own;
+    # an agent on a paid model ends its turn with its last tool results instead (``agent_options``)
+    free_brains: frozenset[str] = frozenset()
 
     def fault(self, step: str) -> None:
         """A step's fault point (CREW_FAULTS); a malformed result counts as a failed attempt here."""
@@ -120,18 +123,20 @@ CONTEXT_TAIL = 8  # the last messages an agent's model sees: its step's tool cal
 
 
 class StepContext(HeadAndTailChatCompletionContext):
-    """AutoGen's head-and-tail context over the agent's history with its finished turns summarised.
+    """AutoGen's head-and-tail context over the agent's history with its finished turns left out.
 
-    A turn ends with the agent's own closing text; the tool calls and results before it belonged
-    to a step that is over (their data is in the run store, and the closing text says what came
-    of them), so the model sees that text, not the calls. The current turn, the run's task (the
-    head) and the last ``tail`` messages are kept as AutoGen keeps them.
+    A turn is over once anything but tool traffic follows it: the agent's own closing text, or news
+    from the others or the human (an agent on a paid model ends its turn with its tool results, so
+    the news is what closes it). Its tool calls and results belonged to a step that is over (their
+    data is in the run store, and the tools hand it over again), so the model does not see them.
+    The current turn (tool traffic after the last other message: a step still in progress when the
+    flow asks the same agent again), the run's task (the head) and the last ``tail`` messages are
+    kept as AutoGen keeps them.
     """
 
     async def get_messages(self) -> list[LLMMessage]:
         messages = list(self._messages)
-        closed = max((i for i, m in enumerate(messages) if isinstance(m, AssistantMessage)
-                      and isinstance(m.content, str)), default=-1)
+        closed = max((i for i, m in enumerate(messages) if not _tool_traffic(m)), default=-1)
         messages = [m for i, m in enumerate(messages) if i > closed or not _tool_traffic(m)]
         head = messages[: self._head_size]
         if head and _tool_traffic(head[-1]):
@@ -150,21 +155,37 @@ def _tool_traffic(m: LLMMessage) -> bool:
                                                              and not isinstance(m.content, str))
 
 
-def agent_options(ctx: "RunContext", *, iterations: int, tail: int = CONTEXT_TAIL) -> dict[str, Any]:
-    """How an agent talks to its model: bounded context, tool loop, closing sentence.
+def agent_options(ctx: "RunContext", agent: str, *, iterations: int, rounds: int,
+                  tail: int = CONTEXT_TAIL) -> dict[str, Any]:
+    """How an agent talks to its model: bounded context, tool loop, how its turn ends.
 
     Each agent's model sees the run's task (the head), its current turn and its last ``tail``
-    messages, its finished turns only as their closing text (``StepContext``): what its step
-    needs, not every earlier turn of the run; the data lives in the run store and the tools
-    hand it over. With ``CREW_CONTEXT_BOUNDS=0`` (the token benchmark's naive baseline) it is
-    a plain AutoGen group chat instead: unbounded context, one tool call per turn, and each
-    call's arguments and result posted to the thread that every agent sees.
+    messages, not its finished turns (``StepContext``): what its step needs, not every earlier
+    turn of the run; the data lives in the run store and the tools hand it over.
+
+    An agent on a paid model makes at most ``rounds`` tool rounds (its step's tool calls) and
+    ends its turn with their results (AutoGen's ``ToolCallSummaryMessage``): a last call that
+    only restates a tool result would cost a whole prompt per agent per turn, and the flow reads
+    the run store, not the text. A step the rounds did not finish (a call the tool rejected) goes
+    on in the agent's next turn, which the flow gives it at once. A brain that costs nothing (the
+    offline planner, ``ctx.free_brains``) keeps AutoGen's closing sentence: up to ``iterations``
+    model calls, the last one in words.
+
+    With ``CREW_CONTEXT_BOUNDS=0`` (the token benchmark's naive baseline) it is a plain AutoGen
+    group chat instead: unbounded context, one tool call per turn, and each call's arguments and
+    result posted to the thread that every agent sees.
     """
     if not ctx.settings.context_bounds:
         return {"reflect_on_tool_use": False, "max_tool_iterations": 1,
                 "tool_call_summary_format": "{tool_name}({arguments}) -> {result}"}
     context: ChatCompletionContext = StepContext(head_size=1, tail_size=tail)
-    return {"model_context": context, "reflect_on_tool_use": True, "max_tool_iterations": iterations}
+    if agent in ctx.free_brains:
+        return {"model_context": context, "reflect_on_tool_use": True, "max_tool_iterations": iterations}
+    return {"model_context": context, "reflect_on_tool_use": False, "max_tool_iterations": rounds,
+            "tool_call_summary_format": TOOL_SUMMARY}
+
+
+TOOL_SUMMARY = "{tool_name}: {result}"  # how a paid model's turn ends: its last tool round, name and compact result
 
 
 class RecordedTool(FunctionTool):

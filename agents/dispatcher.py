@@ -73,5 +73,5 @@ def make_dispatcher(ctx: RunContext, client: ChatCompletionClient) -> AssistantA
         tools=tools,
         system_message=SYSTEM_MESSAGE + outside_note,
         description="Generates shots and voice through provider chains and assembles the video.",
-        **agent_options(ctx, iterations=3 + extra_rounds, tail=6),
+        **agent_options(ctx, "Dispatcher", iterations=3 + extra_rounds, rounds=2 + extra_rounds, tail=6),
     )

@@ -129,5 +129,5 @@ def make_publisher(ctx: RunContext, client: ChatCompletionClient) -> AssistantAg
         tools=tools,
         system_message=SYSTEM_MESSAGE + outside_note,
         description="Schedules and publishes the approved video exactly once per platform.",
-        **agent_options(ctx, iterations=3 + extra_rounds, tail=6),
+        **agent_options(ctx, "Publisher", iterations=3 + extra_rounds, rounds=2 + extra_rounds, tail=6),
     )

@@ -105,5 +105,5 @@ def make_qa_validator(ctx: RunContext, client: ChatCompletionClient) -> Assistan
         tools=tools,
         system_message=SYSTEM_MESSAGE + outside_note,
         description="Checks the video technically and against platform and monetization policy.",
-        **agent_options(ctx, iterations=3 + extra_rounds, tail=6),
+        **agent_options(ctx, "QAValidator", iterations=3 + extra_rounds, rounds=2 + extra_rounds, tail=6),
     )

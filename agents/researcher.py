@@ -97,5 +97,5 @@ def make_researcher(ctx: RunContext, client: ChatCompletionClient) -> AssistantA
         tools=tools,
         system_message=SYSTEM_MESSAGE + outside_note,
         description="Ranks trending topics against the channel's performance memory and picks one.",
-        **agent_options(ctx, iterations=3 + extra_rounds, tail=6),
+        **agent_options(ctx, "Researcher", iterations=3 + extra_rounds, rounds=2 + extra_rounds, tail=6),
     )

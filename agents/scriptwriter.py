@@ -153,5 +153,5 @@ def make_scriptwriter(ctx: RunContext, client: ChatCompletionClient) -> Assistan
         tools=tools,
         system_message=SYSTEM_MESSAGE + outside_note,
         description="Writes and revises the hook-first script with a shot list and per-shot prompts.",
-        **agent_options(ctx, iterations=4 + extra_rounds),
+        **agent_options(ctx, "Scriptwriter", iterations=4 + extra_rounds, rounds=2 + extra_rounds),
     )

@@ -260,6 +260,11 @@ def _platforms(cfg: ChannelConfig, override: list[str] | None) -> list[str]:
     return chosen or ["outbox"]
 
 
+def _free_brains(specs: dict[str, str]) -> frozenset[str]:
+    """The agents whose brain costs nothing (the offline planner): they keep their closing sentence."""
+    return frozenset(name for name in AGENTS if is_offline(specs.get(name, "offline")))
+
+
 def _clients(cfg: ChannelConfig, settings: Settings, log: list[dict[str, Any]],
              meter: ModelMeter) -> tuple[dict[str, Any], Any, bool, dict[str, str]]:
     specs = effective_brains(cfg, settings)
@@ -280,6 +285,7 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
     model_log: list[dict[str, Any]] = transcript.model_responses if transcript else []
     meter = ModelMeter(run_id, cfg, store)
     clients, selector, model_selection, specs = _clients(cfg, settings, model_log, meter)
+    ctx.free_brains = _free_brains(specs)
     if transcript is None:
         transcript = Transcript(run_id=run_id, channel=cfg.name, brains=specs, platforms=platforms,
                                 model_responses=model_log)
@@ -496,7 +502,8 @@ async def rerun_transcript(path: Path, settings: Settings | None = None) -> Reru
 
     with tempfile.TemporaryDirectory() as tmp:
         ctx = RunContext(run_id=t.run_id, channel=cfg, store=RunStore(Path(tmp) / "replay.sqlite3"),
-                         settings=settings, platforms=t.platforms, record=ToolRecord(replay=t.tool_calls))
+                         settings=settings, platforms=t.platforms, record=ToolRecord(replay=t.tool_calls),
+                         free_brains=_free_brains(t.brains))
         if t.mcp:  # outside tools as the run had them, answered from the record (no server is started)
             from reelcrew.mcp.outside import OpenServers
 

@@ -31,7 +31,7 @@ QUIRKS = (
     "invented_speaker",      # as selector: names an agent that does not exist
     "parallel_calls",        # calls two tools in one response (Publisher: plan and publish)
     "unknown_tool",          # calls a tool that does not exist
-    "overlong",              # a very long final answer
+    "overlong",              # a very long text answer (a closing summary, or prose where a tool call was due)
     "rate_limit",            # HTTP 429 with Retry-After
     "server_error",          # HTTP 500 (Anthropic: 529 overloaded)
 )
@@ -138,13 +138,10 @@ class CooperativeModel:
         plan = PLANS.get(role.group(1))
         action = plan(done) if plan else None
         if action is None:
-            text = self._summary(role.group(1), done)
-            if self.quirks.take("overlong"):
-                text = (text + " ") * 200
-            return Reply(text=text)
+            return Reply(text=self._overlong(self._summary(role.group(1), done)))
         name, args = action
         if self.quirks.take("text_instead_of_tool"):
-            return Reply(text=f"I will now {name.replace('_', ' ')} and report back.")
+            return Reply(text=self._overlong(f"I will now {name.replace('_', ' ')} and report back."))
         if self.quirks.take("fenced_json"):
             return Reply(text=f"```json\n{json.dumps({'name': name, 'arguments': args})}\n```")
         if self.quirks.take("unknown_tool"):
@@ -156,6 +153,9 @@ class CooperativeModel:
         if name == "plan_schedule" and "publish_video" in conv.tools and self.quirks.take("parallel_calls"):
             return Reply(calls=[("plan_schedule", {}), ("publish_video", {})])
         return Reply(calls=[(name, args)])
+
+    def _overlong(self, text: str) -> str:
+        return (text + " ") * 200 if self.quirks.take("overlong") else text
 
     def _select(self, conv: Conversation) -> Reply:
         text = " ".join([conv.system] + [t.text for t in conv.turns])

@@ -55,7 +55,9 @@ RECOVERABLE = {
     "missing_field=1": 18,
     "unknown_tool=1": 18,
     "parallel_calls=1": 16,
-    "overlong=1": 16,
+    # an agent on a paid model ends its turn with its tool results, so a long text answer comes where it
+    # answers in prose instead of calling a tool
+    "text_instead_of_tool=1,overlong=1": 16,
     "rate_limit=2": 16,
     "server_error=2": 16,
 }
@@ -68,7 +70,8 @@ async def test_each_quirk_is_corrected_and_the_run_publishes(layers, monkeypatch
     outcome = await _run(monkeypatch, served)
     usage = served.app.usage()
     print(quirk, usage["calls"], usage["prompt_tokens"])
-    assert served.app.quirks.fired.get(quirk.split("=")[0]), "the quirk never fired"
+    for name in (part.split("=")[0] for part in quirk.split(",")):
+        assert served.app.quirks.fired.get(name), f"the quirk {name} never fired"
     assert outcome.status == "published", outcome.message
     assert layers.published == 1
     assert usage["calls"] <= RECOVERABLE[quirk]
