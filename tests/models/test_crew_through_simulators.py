@@ -48,18 +48,18 @@ async def test_anthropic_brain_publishes_through_the_messages_simulator(layers, 
 
 
 # each misbehaviour fires a few times; the crew corrects it and publishes within its bounds
-RECOVERABLE = {
-    "text_instead_of_tool=2": 20,
-    "fenced_json=1": 18,
-    "invalid_json=1": 18,
-    "missing_field=1": 18,
-    "unknown_tool=1": 18,
-    "parallel_calls=1": 16,
+RECOVERABLE = {  # calls allowed: a cooperative run makes 10 (one per tool); each bound is what the quirk costs, +1
+    "text_instead_of_tool=2": 13,
+    "fenced_json=1": 12,
+    "invalid_json=1": 13,
+    "missing_field=1": 13,
+    "unknown_tool=1": 13,
+    "parallel_calls=1": 11,
     # an agent on a paid model ends its turn with its tool results, so a long text answer comes where it
     # answers in prose instead of calling a tool
-    "text_instead_of_tool=1,overlong=1": 16,
-    "rate_limit=2": 16,
-    "server_error=2": 16,
+    "text_instead_of_tool=1,overlong=1": 12,
+    "rate_limit=2": 11,
+    "server_error=2": 11,
 }
 
 
