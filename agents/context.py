@@ -185,6 +185,15 @@ def agent_options(ctx: "RunContext", agent: str, *, iterations: int, rounds: int
             "tool_call_summary_format": TOOL_SUMMARY}
 
 
+def instructions(ctx: "RunContext", agent: str, system_message: str, closing: str) -> str:
+    """An agent's system message. Its last rule (``closing``: finish with one sentence) is for a brain that gets to
+    close its turn in words: the offline planner, and the naive baseline's agents as they were. An agent on a paid
+    model ends its turn with its tool results (``agent_options``), so it is not told to do what it is never asked."""
+    if agent in ctx.free_brains or not ctx.settings.context_bounds:
+        return system_message
+    return system_message.replace(closing, "").rstrip()
+
+
 TOOL_SUMMARY = "{tool_name}: {result}"  # how a paid model's turn ends: its last tool round, name and compact result
 
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 
-from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, result
+from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, instructions, result
 from reelcrew.errors import BudgetExceeded, CrewError, FailureClass, classify
 from reelcrew.tools.generation.production import approved_script, estimate_script_usd
 from reelcrew.tools.generation.production import produce as _produce
 
 __all__ = ["approved_script", "build_tools", "estimate_script_usd", "make_dispatcher"]
 
+# the last rule, only for a brain that closes its turn in words (context.instructions)
+CLOSING = """Finish with one sentence: what was produced (length, cost) or what failed and who must act."""
 SYSTEM_MESSAGE = """You are the Dispatcher of ReelCrew. Call get_work_order, then produce_video with the fixes it
 lists (an empty list when none); produce_video renders, voices and assembles with retries and the cost ledger.
-Finish with one sentence: what was produced (length, cost) or what failed and who must act."""
+""" + CLOSING
 
 
 def build_tools(ctx: RunContext) -> list[RecordedTool]:
@@ -71,7 +73,7 @@ def make_dispatcher(ctx: RunContext, client: ChatCompletionClient) -> AssistantA
         "Dispatcher",
         model_client=client,
         tools=tools,
-        system_message=SYSTEM_MESSAGE + outside_note,
+        system_message=instructions(ctx, "Dispatcher", SYSTEM_MESSAGE, CLOSING) + outside_note,
         description="Generates shots and voice through provider chains and assembles the video.",
         **agent_options(ctx, "Dispatcher", iterations=3 + extra_rounds, rounds=2 + extra_rounds, tail=6),
     )

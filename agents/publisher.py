@@ -11,13 +11,15 @@ from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 
 from reelcrew import clock
-from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, result
+from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, instructions, result
 from reelcrew.agents.dispatcher import approved_script
 from reelcrew.agents.qa_validator import _latest_good_video
 from reelcrew.errors import CrewError, FailureClass, classify
 
+# the last rule, only for a brain that closes its turn in words (context.instructions)
+CLOSING = """Finish with one sentence: where the video went, when it goes live, anything deferred."""
 SYSTEM_MESSAGE = """You are the Publisher of ReelCrew. Call plan_schedule, then publish_video (idempotent: never
-posts twice). Finish with one sentence: where the video went, when it goes live, anything deferred."""
+posts twice). """ + CLOSING
 
 
 def schedule_slots(ctx: RunContext) -> list[dict]:
@@ -127,7 +129,7 @@ def make_publisher(ctx: RunContext, client: ChatCompletionClient) -> AssistantAg
         "Publisher",
         model_client=client,
         tools=tools,
-        system_message=SYSTEM_MESSAGE + outside_note,
+        system_message=instructions(ctx, "Publisher", SYSTEM_MESSAGE, CLOSING) + outside_note,
         description="Schedules and publishes the approved video exactly once per platform.",
         **agent_options(ctx, "Publisher", iterations=3 + extra_rounds, rounds=2 + extra_rounds, tail=6),
     )

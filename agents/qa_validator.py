@@ -9,13 +9,15 @@ from pathlib import Path
 from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 
-from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, result
+from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, instructions, result
 from reelcrew.agents.dispatcher import approved_script
 from reelcrew.errors import CrewError
 
-SYSTEM_MESSAGE = """You are the QAValidator of ReelCrew. Call check_video, then check_policy. Finish with one
+# the last rule, only for a brain that closes its turn in words (context.instructions)
+CLOSING = """Finish with one
 sentence: pass, or each failure with its fix and who makes it (Dispatcher: technical; Scriptwriter: script,
 disclosure)."""
+SYSTEM_MESSAGE = """You are the QAValidator of ReelCrew. Call check_video, then check_policy. """ + CLOSING
 
 
 def _latest_good_video(ctx: RunContext) -> tuple[int, dict] | None:
@@ -103,7 +105,7 @@ def make_qa_validator(ctx: RunContext, client: ChatCompletionClient) -> Assistan
         "QAValidator",
         model_client=client,
         tools=tools,
-        system_message=SYSTEM_MESSAGE + outside_note,
+        system_message=instructions(ctx, "QAValidator", SYSTEM_MESSAGE, CLOSING) + outside_note,
         description="Checks the video technically and against platform and monetization policy.",
         **agent_options(ctx, "QAValidator", iterations=3 + extra_rounds, rounds=2 + extra_rounds, tail=6),
     )

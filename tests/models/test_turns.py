@@ -85,3 +85,17 @@ async def test_a_cooperative_model_makes_one_call_per_tool_and_no_closing_call(l
     said = {r["speaker"]: r["text"] for r in rows if r["kind"] == "message" and r["speaker"] != "user"}
     assert said["Researcher"].startswith('choose_topic: {"ok":true')
     assert said["Publisher"].startswith('publish_video: {"ok":true')
+
+
+def test_only_a_brain_that_closes_its_turn_in_words_is_told_to_finish_with_a_sentence() -> None:
+    from reelcrew.agents import publisher, qa_validator, researcher
+    from reelcrew.agents.context import instructions
+
+    ctx = SimpleNamespace(settings=SimpleNamespace(context_bounds=True), free_brains=frozenset({"Publisher"}))
+    for module, agent in ((researcher, "Researcher"), (qa_validator, "QAValidator")):
+        paid = instructions(ctx, agent, module.SYSTEM_MESSAGE, module.CLOSING)
+        assert paid.startswith(f"You are the {agent} of ReelCrew") and "Finish with" not in paid
+        assert paid == module.SYSTEM_MESSAGE.removesuffix(module.CLOSING).rstrip()
+    assert instructions(ctx, "Publisher", publisher.SYSTEM_MESSAGE, publisher.CLOSING) == publisher.SYSTEM_MESSAGE
+    naive = SimpleNamespace(settings=SimpleNamespace(context_bounds=False), free_brains=frozenset())
+    assert instructions(naive, "Researcher", researcher.SYSTEM_MESSAGE, researcher.CLOSING) == researcher.SYSTEM_MESSAGE
