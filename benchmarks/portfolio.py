@@ -299,7 +299,9 @@ def _db(home: Path) -> sqlite3.Connection:
 @dataclass
 class Audit:
     published: int = 0                  # videos the YouTube simulator holds (each a finished upload)
-    duplicates: int = 0                 # the same bytes posted more than once
+    duplicates: int = 0                 # posted_twice + shared_posts
+    posted_twice: int = 0               # the same bytes posted more than once (the platform's records)
+    shared_posts: int = 0               # runs whose publication is another run's post (two slots, one video)
     over_quota: int = 0                 # inserts past the daily quota, or refused by it
     over_budget: int = 0                # runs past their per-video budget + channel-days past the daily budget
     stuck: int = 0                      # runs neither finished nor waiting at a gate
@@ -314,7 +316,7 @@ def audit(home: Path, posts: list[dict], quota_refusals: int, budgets: dict[str,
     a = Audit()
     shas = [p.get("sha256") for p in posts]
     a.published = len(posts)
-    a.duplicates = len(shas) - len(set(shas))
+    a.posted_twice = len(shas) - len(set(shas))
     a.over_quota = max(0, len(posts) - YOUTUBE_QUOTA) + quota_refusals
     db = _db(home)
     with db:
@@ -323,11 +325,24 @@ def audit(home: Path, posts: list[dict], quota_refusals: int, budgets: dict[str,
         spend = db.execute("SELECT r.channel, l.run_id, SUM(COALESCE(l.usd_actual, l.usd_estimate)) FROM ledger l "
                            "JOIN runs r ON r.run_id = l.run_id WHERE l.status='settled' "
                            "GROUP BY r.channel, l.run_id").fetchall()
+        claims = db.execute("SELECT a.run_id, a.data FROM artifacts a WHERE a.kind='publication' AND a.version = "
+                            "(SELECT MAX(version) FROM artifacts b WHERE b.run_id=a.run_id AND b.kind='publication')"
+                            ).fetchall()
         uploads = db.execute("SELECT r.channel, COUNT(*) FROM uploads u JOIN runs r ON r.run_id=u.run_id "
                              "WHERE u.platform='youtube' AND u.status IN ('published','scheduled') "
                              "GROUP BY r.channel").fetchall()
     db.close()
     a.runs = dict(Counter(status for _, _, status in runs))
+    claimed: dict[tuple[str, str], set[str]] = {}
+    for run_id, data in claims:
+        for up in json.loads(data).get("uploads") or []:
+            if up.get("platform_id") and up.get("status") in ("published", "scheduled"):
+                claimed.setdefault((up["platform"], up["platform_id"]), set()).add(run_id)
+    for (platform, pid), by in claimed.items():
+        if len(by) > 1:
+            a.shared_posts += len(by) - 1
+            a.notes.append(f"shared post: {platform} {pid} is the publication of {len(by)} runs: {sorted(by)}")
+    a.duplicates = a.posted_twice + a.shared_posts
     finished = {"published", "failed", "rejected", "abandoned"}
     for run_id, channel, status in runs:
         if status not in finished and run_id not in pending:
@@ -418,7 +433,8 @@ def scenario(sims: Sims, root: Path, *, channels: int, per_day: int, scale: floa
         "children_cpu_s": round(life.stats["children_cpu_s"], 2),
         "orchestration_cpu_per_video_s": round(orchestration / a.published, 3) if a.published else None,
         "peak_rss_mb": round(life.peak_rss_mb), "autopilot_maxrss_mb": round(life.stats["maxrss_mb"]),
-        "published": a.published, "duplicates": a.duplicates, "over_budget": a.over_budget,
+        "published": a.published, "duplicates": a.duplicates, "posted_twice": a.posted_twice,
+        "shared_posts": a.shared_posts, "over_budget": a.over_budget,
         "over_quota": a.over_quota, "stuck": a.stuck, "runs": a.runs, "per_channel": a.per_channel,
         "spend_usd": round(a.spend_usd, 2), "autopilot_said_published": videos,
         "analytics_reports": sims.mark()["reports"] - after_day["reports"], "performance_rows": performance,
@@ -498,7 +514,8 @@ class Approver:
 def show(name: str, r: dict[str, Any]) -> None:
     print(f"\n{name}: {r['channels']} channels x {r['videos_per_day']} videos a day ({r['wanted']} wanted)")
     print(f"  published {r['published']} (YouTube simulator's own records; the autopilot said "
-          f"{r['autopilot_said_published']}), duplicates {r['duplicates']}, over budget {r['over_budget']}, "
+          f"{r['autopilot_said_published']}), duplicates {r['duplicates']} (same bytes posted twice {r['posted_twice']}, one post claimed by several runs "
+          f"{r['shared_posts']}), over budget {r['over_budget']}, "
           f"over quota {r['over_quota']}, stuck {r['stuck']}; runs by status {r['runs']}")
     print(f"  per channel: {r['per_channel']}; spend ${r['spend_usd']:.2f}")
     print(f"  wall {r['wall_s']:.1f} s vs lower bound {r['bound_s']:.1f} s: ratio {r['ratio_to_bound']} (goal <= 1.1)")
