@@ -218,6 +218,12 @@ def child(out: Path, render_slots: int | None, channels: list[str], pull_only: b
     if pull_only:
         asyncio.run(pilot._pull_analytics(pilot.channels(), force=True))
         report = pilot.report
+    elif os.environ.get("PORTFOLIO_PROFILE"):  # where the event loop's CPU goes (worker threads not included)
+        import cProfile
+
+        profiler = cProfile.Profile()
+        report = profiler.runcall(asyncio.run, pilot.run(once=True))
+        profiler.dump_stats(os.environ["PORTFOLIO_PROFILE"])
     else:
         report = asyncio.run(pilot.run(once=True))
     wall = time.monotonic() - wall0
