@@ -347,6 +347,33 @@ def run_autopilot_process(env: dict[str, str], home: Path, now: str, render_slot
     return Life(wall, peak, json.loads(out.read_text()), proc.returncode)
 
 
+def _undriven(home: Path) -> bool:
+    """A run neither finished nor waiting at a gate (an autopilot's next look will drive it)."""
+    db = _db(home)
+    with db:
+        n = db.execute("SELECT COUNT(*) FROM runs WHERE status NOT IN ('published','failed','rejected','abandoned') "
+                       "AND run_id NOT IN (SELECT run_id FROM gates WHERE status='pending')").fetchone()[0]
+    db.close()
+    return n > 0
+
+
+def _combined(lives: list[Life]) -> Life:
+    """Several `--once` lives as one: wall and CPU summed, peak memory the highest."""
+    if len(lives) == 1:
+        return lives[0]
+    stats = json.loads(json.dumps(lives[0].stats))
+    for life in lives[1:]:
+        for k in ("wall_s", "self_cpu_s", "children_cpu_s", "startup_cpu_s", "render_thread_cpu_s"):
+            stats[k] += life.stats[k]
+        stats["maxrss_mb"] = max(stats["maxrss_mb"], life.stats["maxrss_mb"])
+        for k in ("started", "published", "steps"):
+            stats["report"][k] += life.stats["report"][k]
+        for k in ("failed", "parked", "errors", "held_back"):
+            stats["report"][k] += life.stats["report"][k]
+    stats["lives"] = len(lives)
+    return Life(sum(l.wall_s for l in lives), max(l.peak_rss_mb for l in lives), stats, lives[-1].code)
+
+
 # -- what really happened: the simulators' records and the run store ------------------------
 def _db(home: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{home / 'runs.sqlite3'}?mode=ro", uri=True, timeout=30)
@@ -459,6 +486,15 @@ def scenario(sims: Sims, root: Path, *, channels: int, per_day: int, scale: floa
           file=sys.stderr, flush=True)
     life = run_autopilot_process(env, home, DAY_START, render_slots, names, timeout_s,
                                  on_tick=approver.tick if approver else None)
+    lives = [life]
+    # `--once` is the cron form: it exits when nothing can move without a human, so an answer that lands after
+    # its last look is picked up by the next tick. Like cron, start it again while a run waits for it (bounded).
+    while len(lives) < 4 and _undriven(home):
+        print("  a run the human answered after the autopilot's last look: the next `--once` (cron's next tick)…",
+              file=sys.stderr, flush=True)
+        lives.append(run_autopilot_process(env, home, DAY_START, render_slots, names, timeout_s,
+                                           on_tick=approver.tick if approver else None))
+    life = _combined(lives)
     if approver:
         approver.finish()
     after_day = sims.mark()
@@ -495,7 +531,7 @@ def scenario(sims: Sims, root: Path, *, channels: int, per_day: int, scale: floa
         "over_quota": a.over_quota, "stuck": a.stuck, "runs": a.runs, "per_channel": a.per_channel,
         "spend_usd": round(a.spend_usd, 2), "autopilot_said_published": videos,
         "analytics_reports": sims.mark()["reports"] - after_day["reports"], "performance_rows": performance,
-        "pull_wall_s": round(pull.wall_s, 2), "errors": life.stats["report"]["errors"],
+        "pull_wall_s": round(pull.wall_s, 2), "lives": life.stats.get("lives", 1), "errors": life.stats["report"]["errors"],
         "held_back": life.stats["report"]["held_back"], "audit_notes": a.notes[:20],
     }
     if approver:
@@ -575,6 +611,9 @@ def show(name: str, r: dict[str, Any]) -> None:
           f"{r['shared_posts']}), over budget {r['over_budget']}, "
           f"over quota {r['over_quota']}, stuck {r['stuck']}; runs by status {r['runs']}")
     print(f"  per channel: {r['per_channel']}; spend ${r['spend_usd']:.2f}")
+    if r["lives"] > 1:
+        print(f"  the day took {r['lives']} `--once` lives (an answer landed after a life's last look); figures "
+              f"below add them up")
     print(f"  wall {r['wall_s']:.1f} s vs lower bound {r['bound_s']:.1f} s: ratio {r['ratio_to_bound']} (goal <= 1.1)")
     for line in r["bound_arithmetic"]:
         print(f"    {line}")
