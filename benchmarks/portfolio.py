@@ -489,7 +489,11 @@ def scenario(sims: Sims, root: Path, *, channels: int, per_day: int, scale: floa
     lives = [life]
     # `--once` is the cron form: it exits when nothing can move without a human, so an answer that lands after
     # its last look is picked up by the next tick. Like cron, start it again while a run waits for it (bounded).
-    while len(lives) < 4 and _undriven(home):
+    while len(lives) < 6:
+        if approver is not None:
+            approver.answer_waiting()  # the human answers what the last life left in the inbox
+        if not _undriven(home):
+            break
         print("  a run the human answered after the autopilot's last look: the next `--once` (cron's next tick)…",
               file=sys.stderr, flush=True)
         lives.append(run_autopilot_process(env, home, DAY_START, render_slots, names, timeout_s,
@@ -596,6 +600,14 @@ class Approver:
               f"other channels published {self.rows[-1]['others_published_meanwhile']} meanwhile",
               file=sys.stderr, flush=True)
 
+    def answer_waiting(self, limit_s: float = 120.0) -> None:
+        """Between two `--once` lives: keep answering (after the delay) until no script gate of ours waits."""
+        deadline = time.monotonic() + self.delay_s + limit_s
+        while time.monotonic() < deadline and any(
+                channel in self.channels and gate == "script" for _, _, channel, gate in self._pending()):
+            self.tick()
+            time.sleep(0.2)
+
     def finish(self) -> None:
         answered = {r["gate"] for r in self.rows}
         for gid, run_id, channel, gate in self._pending():
@@ -648,6 +660,7 @@ def main() -> None:
                                                                          "own choice, one per two cores)")
     parser.add_argument("--approve-delay", type=float, default=20.0, help="seconds the approver takes to answer")
     parser.add_argument("--no-variant", action="store_true", help="skip the approval: script variant")
+    parser.add_argument("--variant-only", action="store_true", help="only the approval: script variant")
     parser.add_argument("--keep", type=Path, default=None, help="keep the homes under this folder (default: a "
                                                                  "temporary one, removed at the end)")
     parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
@@ -666,15 +679,17 @@ def main() -> None:
         args.keep.mkdir(parents=True, exist_ok=True)
     with (contextlib.nullcontext(str(args.keep.resolve())) if args.keep
           else tempfile.TemporaryDirectory(prefix="reelcrew-portfolio-")) as tmp:
-        main_run = scenario(sims, Path(tmp) / "auto", channels=channels, per_day=per_day, scale=args.scale,
-                            render_slots=args.render_slots)
-        show("approval: auto", main_run)
+        main_run = None
+        if not args.variant_only:
+            main_run = scenario(sims, Path(tmp) / "auto", channels=channels, per_day=per_day, scale=args.scale,
+                                render_slots=args.render_slots)
+            show("approval: auto", main_run)
         variant = None
         if not args.no_variant:
             variant = scenario(sims, Path(tmp) / "script", channels=channels, per_day=per_day, scale=args.scale,
                                render_slots=args.render_slots, script_channels=1, approve_delay_s=args.approve_delay)
             show(f"approval: script on ch00 (approver answers after {args.approve_delay:.0f} s)", variant)
-    summary = {k: main_run[k] for k in ("ratio_to_bound", "orchestration_cpu_per_video_s", "peak_rss_mb", "published",
+    summary = {} if main_run is None else {k: main_run[k] for k in ("ratio_to_bound", "orchestration_cpu_per_video_s", "peak_rss_mb", "published",
                                         "duplicates", "over_budget", "over_quota", "stuck", "wall_s", "bound_s",
                                         "wanted", "channels", "videos_per_day")}
     summary.update(time_scale=args.time_scale, render_scale=args.scale)
@@ -682,7 +697,7 @@ def main() -> None:
         summary["variant_script"] = {
             "published": variant["published"], "duplicates": variant["duplicates"], "stuck": variant["stuck"],
             "over_budget": variant["over_budget"], "over_quota": variant["over_quota"],
-            "wall_s": variant["wall_s"], "ratio_to_bound": variant["ratio_to_bound"],
+            "wall_s": variant["wall_s"], "ratio_to_bound": variant["ratio_to_bound"], "lives": variant["lives"],
             "script_gates": [{k: r.get(k) for k in ("waited_s", "others_published_meanwhile", "unanswered")}
                              for r in variant.get("approvals", [])]}
     print(json.dumps(summary))
