@@ -34,7 +34,8 @@ answers each through ``crew inbox approve ID`` after ``--approve-delay`` seconds
 other channels' published videos are counted while each script waited.
 
     python benchmarks/portfolio.py --quick    # 3 channels x 2 videos, and the variant (~3 min)
-    python benchmarks/portfolio.py            # 10 channels x 4 videos, and the variant
+    python benchmarks/portfolio.py            # 10 channels x 4 videos, and the variant (~8 min here)
+    PORTFOLIO_PROFILE=/tmp/ap.prof python benchmarks/portfolio.py --quick --no-variant   # where the CPU goes
 
 The last line is one JSON object.
 """
