@@ -199,8 +199,10 @@ def _researcher(turn: Turn, outside: Outside) -> tuple[str, dict[str, Any]] | No
         return None
     # only eligible topics: one already chosen in this run, or repeating the channel's own recent
     # runs and posts, is never scripted again (it would render, then fail the near-duplicate check)
-    queue = [t for t in ranked[-1].get("queue", []) if t.get("eligible")]
-    if not queue or len(chosen) >= 2:
+    # a topic refused because another run of the channel chose it a moment ago is not tried again
+    refused = {c.get("topic_id") for c in chosen} | {t for c in chosen for t in c.get("taken") or []}
+    queue = [t for t in ranked[-1].get("queue", []) if t.get("eligible") and t["topic_id"] not in refused]
+    if not queue or len(chosen) >= 3:
         return None
     return "choose_topic", {"topic_id": queue[0]["topic_id"],
                             "angle": "explain it simply with one concrete example and one action to take"}

@@ -16,6 +16,7 @@ echoed key is caught whether it came back raw, JSON-escaped or percent-encoded.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -50,6 +51,7 @@ def register_secret(value: str | None) -> None:
             _registered.add(value)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     upper = name.upper()
     if upper in _NOT_SECRET_VARS or upper in _NOT_SECRET_EXACT:
@@ -57,12 +59,32 @@ def is_secret_name(name: str) -> bool:
     return upper in _KNOWN_SECRET_VARS or bool(_SECRET_NAME.search(upper))
 
 
+# (the environment as it was, how many values were registered, the answer): every string bound for the store
+# is scrubbed, so reading and matching the whole environment each time cost the autopilot seconds of CPU a
+# video (benchmarks/portfolio.py); the answer is reused while neither the environment nor the registry changed
+_known: tuple[tuple, int, list[str]] | None = None
+
+
+def _environment() -> tuple:
+    raw = getattr(os.environ, "_data", None)  # CPython's encoded copy: a cheap snapshot, no decoding
+    return tuple(raw.items()) if isinstance(raw, dict) else tuple(os.environ.items())
+
+
 def known_secrets() -> list[str]:
     """Every secret value this process holds, longest first (so a secret inside another is masked whole)."""
-    values = {v for n, v in os.environ.items() if v and len(v) >= MIN_SECRET_LEN and is_secret_name(n)}
+    global _known
+    env = _environment()
     with _lock:
-        values |= _registered
-    return sorted(values, key=len, reverse=True)
+        registered = len(_registered)  # the registry only grows: its size says whether it changed
+        cached = _known
+        if cached is not None and cached[1] == registered and cached[0] == env:
+            return list(cached[2])
+        values = set(_registered)
+    values |= {v for n, v in os.environ.items() if v and len(v) >= MIN_SECRET_LEN and is_secret_name(n)}
+    answer = sorted(values, key=len, reverse=True)
+    with _lock:
+        _known = (env, registered, answer)
+    return list(answer)
 
 
 _forms_cache: dict[str, set[str]] = {}

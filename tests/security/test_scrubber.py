@@ -144,3 +144,17 @@ def test_crew_main_scrubs_stdout_and_stderr(secrets_in_env: list[str], capsys: p
 
 def test_scrub_obj_keeps_shape(secrets_in_env: list[str]) -> None:
     assert scrub_obj({"a": [SEVEN, 3, (SHORT4,)], SEVEN: None}) == {"a": ["***", 3, ("***",)], "***": None}
+
+
+def test_a_secret_set_changed_or_removed_after_a_scrub_is_followed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # known_secrets is reused between scrubs while the environment stands still; it must never go stale
+    monkeypatch.setenv("LATE_API_KEY", "first-secret-value")
+    assert scrub("a first-secret-value b") == "a *** b"
+    monkeypatch.setenv("LATE_API_KEY", "second-secret-value")  # same variables, one value changed
+    assert scrub("a second-secret-value b") == "a *** b"
+    monkeypatch.setenv("LATER_TOKEN", "third-secret-value")
+    assert scrub("third-secret-value") == "***"
+    monkeypatch.delenv("LATE_API_KEY")
+    assert scrub("a second-secret-value b") == "a second-secret-value b"
+    redaction.register_secret("registered-at-run-time")
+    assert scrub("x registered-at-run-time") == "x ***"
