@@ -62,6 +62,20 @@ def render_slots_for_cpu() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+async def take(lease: Lease) -> bool:
+    """``lease.try_acquire`` off the event loop, True when taken. A task cancelled while the worker thread
+    is taking the lease gives it back once the thread is done, so a stop never leaves a lease held (and
+    renewed by its heartbeat) by nobody."""
+    attempt = asyncio.ensure_future(asyncio.to_thread(lease.try_acquire))
+    try:
+        return await asyncio.shield(attempt) is None
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            if await attempt is None:
+                await asyncio.to_thread(lease.release)
+        raise
+
+
 class SlotPool:
     """N slots shared by every process on the store: slot i is the lease ``slot:<kind>:i``."""
 
@@ -73,7 +87,7 @@ class SlotPool:
         while True:
             for i in range(self.size):
                 lease = Lease(self.store, f"slot:{self.kind}:{i}")
-                if await asyncio.to_thread(lease.try_acquire) is None:
+                if await take(lease):
                     try:
                         yield i
                     finally:
@@ -300,7 +314,7 @@ class Autopilot:
             if cfg is None or run.run_id in self.tasks or self.cooldown.get(run.run_id, 0) > time.monotonic():
                 continue
             lease = run_lease(self.store, run.run_id)
-            if await asyncio.to_thread(lease.try_acquire) is not None:
+            if not await take(lease):
                 continue  # another process drives it
             keep = False
             try:
