@@ -267,7 +267,7 @@ def child(out: Path, render_slots: int | None, channels: list[str], pull_only: b
     pilot = Autopilot(channels=channels, render_slots=render_slots)
     ready = resource.getrusage(resource.RUSAGE_SELF)  # imports and opening the store: once per process
     if pull_only:
-        asyncio.run(pilot._pull_analytics(pilot.channels(), force=True))
+        asyncio.run(pilot.pull_analytics_due(pilot.channels()))
         report = pilot.report
     elif os.environ.get("PORTFOLIO_PROFILE"):  # where the event loop's CPU goes (worker threads not included)
         import cProfile
