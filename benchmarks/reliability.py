@@ -259,6 +259,16 @@ def _pending_gate(home: Path, run_id: str) -> bool:
     return n > 0
 
 
+def _pending_gate_kind(home: Path, run_id: str) -> str | None:
+    """The kind of the gate the run waits at (script, publish, escalation, budget), if any."""
+    db = _db(home)
+    with db:
+        row = db.execute("SELECT gate FROM gates WHERE run_id=? AND status='pending' ORDER BY id DESC LIMIT 1",
+                         (run_id,)).fetchone()
+    db.close()
+    return row[0] if row else None
+
+
 def _fill(mount: Path) -> Path:
     """Fill the filesystem, leaving a few KB: the next real write fails with ENOSPC."""
     ballast = mount / "ballast.bin"
@@ -339,6 +349,11 @@ def _production(plan: Plan, sims: Sims, env: dict[str, str], home: Path, mount: 
         status = _runs(home).get(new[-1]) if new else None
         if status == "published" or not coordination:
             break
+        if status == "awaiting_approval" and (killed or filled) and _pending_gate_kind(home, new[-1]) in ("script", "publish"):
+            # killed between opening a gate and approving it: the operator runs the same command again,
+            # and `crew resume RUN --yes` approves what `crew start --yes` would have
+            cmd = base + ["resume", new[-1], "--yes", "--quiet"]
+            continue
         if status in ("escalated", "awaiting_approval", "rejected"):
             break  # a human's turn: not answered here
         if status == "failed":
