@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -112,9 +113,20 @@ def run_wall_time(tmp_path_factory: pytest.TempPathFactory) -> float:
 
 @pytest.mark.parametrize("share", [0.1, 0.3, 0.5, 0.7, 0.9])
 def test_killed_at_a_share_of_the_wall_time_then_resumed(share: float, run_wall_time: float, crew_home: Path) -> None:
-    codes = [_start(_env(None), kill_after=share * run_wall_time)]
+    wall, walls = run_wall_time, [run_wall_time]
+    for _ in range(3):
+        started = time.monotonic()
+        codes = [_start(_env(None), kill_after=share * wall)]
+        if codes[0] == -9 or share > 0.7:
+            break
+        # it finished before the kill: this shared machine got faster since the reference run. Measure
+        # again with this run's own wall time, on a fresh home (the finished run must not count)
+        wall = time.monotonic() - started
+        walls.append(wall)
+        shutil.rmtree(crew_home)
+        crew_home.mkdir(parents=True)
     if share <= 0.7:  # the process is certainly still working then; at 90% it may just have finished
-        assert codes[0] == -9, f"not killed at {share:.0%} of {run_wall_time:.1f} s: {codes}"
+        assert codes[0] == -9, f"not killed at {share:.0%} of the wall time (runs took {walls} s): {codes}"
     while codes[-1] != 0 and not _published(crew_home) and len(codes) < 6:
         codes.append(_start(_env(None), None))
     assert codes[-1] == 0 or _published(crew_home), codes
