@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from reelcrew import clock
 from reelcrew.tools.store import RunStore
 from reelcrew.tools.trends.sanitize import clean_text
 
@@ -78,5 +79,5 @@ def from_outbox(outbox_dir: Path, channel: str, *, since: datetime) -> list[OwnT
 
 def recent_own_topics(store: RunStore, outbox_dir: Path, channel: str, *, exclude_run: str | None = None,
                       now: datetime | None = None, days: int = RECENT_DAYS) -> list[OwnTopic]:
-    since = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    since = (now or clock.now()) - timedelta(days=days)
     return from_runs(store, channel, exclude_run=exclude_run, since=since) + from_outbox(outbox_dir, channel, since=since)
