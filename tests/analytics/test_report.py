@@ -7,25 +7,15 @@ import re
 
 import pytest
 
-from reelcrew.cli import main
 from reelcrew.config import load_channel
 from reelcrew.tools.analytics.pull import pull_channel_analytics
 from reelcrew.tools.generation.ledger import Ledger
 from reelcrew.tools.generation.prices import Quote
+from clihelpers import run_crew
 
 INDEX = "Index funds explained: why low fees win"
 CRYPTO = "Crypto day trading: reading <chart> patterns & risk"
 BUDGET = "The 50/30/20 budget rule in one minute"
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _spend(store, run_id: str, usd: float) -> None:
@@ -56,7 +46,7 @@ def week(sims, publish, store):
 
 
 def test_report_json_has_the_weeks_figures_margin_topics_and_ranking(capsys, week):
-    code, out, err = _run(capsys, "report", "--channel", "demo", "--days", "7", "--json")
+    code, out, err = run_crew(capsys, "report", "--channel", "demo", "--days", "7", "--json")
     assert code == 0, err
     data = json.loads(out)
     (r,) = data["channels"]
@@ -81,7 +71,7 @@ def test_report_json_has_the_weeks_figures_margin_topics_and_ranking(capsys, wee
 
 
 def test_report_text_reads_as_a_summary(capsys, week):
-    code, out, _ = _run(capsys, "report", "--days", "7")
+    code, out, _ = run_crew(capsys, "report", "--days", "7")
     assert code == 0
     assert "demo" in out and "3 video(s) published" in out and "views 15,500" in out
     assert "margin $18.00" in out and "best topics: Index funds explained" in out
@@ -92,7 +82,7 @@ def test_report_text_reads_as_a_summary(capsys, week):
 
 def test_report_html_is_one_self_contained_page_with_charts(capsys, week, tmp_path):
     page = tmp_path / "report.html"
-    code, out, err = _run(capsys, "report", "--channel", "demo", "--html", str(page))
+    code, out, err = run_crew(capsys, "report", "--channel", "demo", "--html", str(page))
     assert code == 0, err
     html = page.read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and html.rstrip().endswith("</html>")
@@ -107,14 +97,14 @@ def test_report_html_is_one_self_contained_page_with_charts(capsys, week, tmp_pa
 
 
 def test_report_with_no_runs_and_bad_input(capsys, tmp_path):
-    code, out, _ = _run(capsys, "report")
+    code, out, _ = run_crew(capsys, "report")
     assert code == 0 and "No channel has runs yet" in out
-    code, out, _ = _run(capsys, "report", "--json")
+    code, out, _ = run_crew(capsys, "report", "--json")
     assert code == 0 and json.loads(out)["channels"] == []
-    code, _, err = _run(capsys, "report", "--html", str(tmp_path / "missing" / "r.html"))
+    code, _, err = run_crew(capsys, "report", "--html", str(tmp_path / "missing" / "r.html"))
     assert code != 0 and "does not exist" in err and "Traceback" not in err
     assert not (tmp_path / "missing").exists()
-    code, _, err = _run(capsys, "report", "--channel", "nosuchchannel")
+    code, _, err = run_crew(capsys, "report", "--channel", "nosuchchannel")
     assert code != 0 and "nosuchchannel" in err and "Traceback" not in err
 
 
@@ -122,11 +112,11 @@ def test_no_figures_back_means_no_best_or_worst_topic(capsys, sims, publish, sto
     """Two videos with nothing measured yet: 0 views is not a verdict, so neither is 'best' or 'worst'."""
     publish("youtube", "ytIndex01", INDEX, days_ago=2)
     publish("youtube", "ytCrypto01", CRYPTO, days_ago=1)
-    code, out, _ = _run(capsys, "report", "--channel", "demo", "--json")
+    code, out, _ = run_crew(capsys, "report", "--channel", "demo", "--json")
     assert code == 0
     data = json.loads(out)
     row = data[0] if isinstance(data, list) else data["channels"][0]
     assert row["published"] == 2 and row["measured"] == 0
     assert row["best_topics"] == [] and row["worst_topics"] == []
-    code, out, _ = _run(capsys, "report", "--channel", "demo")
+    code, out, _ = run_crew(capsys, "report", "--channel", "demo")
     assert "best and worst topics: none yet, no figures are back" in " ".join(out.split())

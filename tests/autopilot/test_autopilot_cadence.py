@@ -8,10 +8,7 @@ import asyncio
 import json
 from datetime import datetime, timezone
 
-import yaml
-
-from reelcrew.autopilot import Autopilot, run_autopilot
-from reelcrew.cli import main
+from reelcrew.autopilot import Autopilot
 from reelcrew.config import load_channel
 from reelcrew.tools.generation.ledger import Ledger
 from reelcrew.tools.generation.prices import Quote
@@ -19,27 +16,8 @@ from reelcrew.tools.publishing.cadence import day_hours, due_slots, upcoming_slo
 from reelcrew.tools.publishing.quotas import QuotaTracker
 from reelcrew.tools.store import open_store
 from reelcrew.tools.store.state import RunState
-
-
-def _crew(capsys, *argv: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        code = exc.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def _channel(settings, name: str, **fields) -> None:
-    settings.channels_dir.mkdir(parents=True, exist_ok=True)
-    base = {"niche": "personal finance explained simply", "timezone": "UTC", "approval": "auto",
-            "trends": [{"kind": "youtube", "path": "youtube_most_popular.json"}]}
-    (settings.channels_dir / f"{name}.yaml").write_text(yaml.safe_dump({**base, **fields}))
-
-
-def _once(**kwargs):
-    return asyncio.run(run_autopilot(once=True, **kwargs))
+from autopilothelpers import autopilot_once, write_channel
+from clihelpers import run_crew
 
 
 # -- the fresh user's flow -------------------------------------------------------
@@ -52,8 +30,8 @@ def test_a_second_channel_and_one_autopilot_run_publish_both_to_the_outbox(monke
     # each channel its own topic (the fake render's bytes follow the title; one video is posted once, anywhere)
     monkeypatch.setattr(researcher, "rank_queue", lambda ctx, limit: (
         [TOPICS[0] if ctx.channel.name == "demo" else TOPICS[1]], 2, 0, 0))
-    assert _crew(capsys, "channels", "new", "cooking", "--from", "demo", "--niche", "quick weeknight dinners")[0] == 0
-    code, out, err = _crew(capsys, "autopilot", "--once", "--json")
+    assert run_crew(capsys, "channels", "new", "cooking", "--from", "demo", "--niche", "quick weeknight dinners")[0] == 0
+    code, out, err = run_crew(capsys, "autopilot", "--once", "--json")
     assert code == 0, err
     report = json.loads(out[out.index("{"):])
     assert len(report["started"]) == 2 and len(report["published"]) == 2 and report["parked"] == []
@@ -73,21 +51,21 @@ def test_a_second_channel_and_one_autopilot_run_publish_both_to_the_outbox(monke
     assert uploads[0].status == "scheduled" and uploads[0].scheduled_at.startswith(slot[:16])
 
     # the slot has its video: a second look starts nothing and drives nothing
-    again = json.loads((o := _crew(capsys, "autopilot", "--once", "--json")[1])[o.index("{"):])
+    again = json.loads((o := run_crew(capsys, "autopilot", "--once", "--json")[1])[o.index("{"):])
     assert again["started"] == [] and again["steps"] == 0 and len(store.list_runs()) == 2
 
-    code, out, _ = _crew(capsys, "status", "--json")
+    code, out, _ = run_crew(capsys, "status", "--json")
     snap = json.loads(out)
     assert code == 0 and [c["published_today"] for c in snap["channels"]] == [1, 1]
     assert snap["inbox"]["count"] == 0 and snap["in_flight"]["total"] == 0
     assert {s["channel"] for s in snap["next_slots"]} == {"cooking", "demo"}
-    assert _crew(capsys, "status")[0] == 0
+    assert run_crew(capsys, "status")[0] == 0
 
 
 # -- cadence -------------------------------------------------------------------------
 
 def test_cadence_starts_each_slot_once_and_only_when_its_production_time_has_come(layers, settings, monkeypatch):
-    _channel(settings, "twice", cadence={"videos_per_day": 2, "windows": ["13:00", "20:00"], "produce_ahead_hours": 12})
+    write_channel(settings, "twice", cadence={"videos_per_day": 2, "windows": ["13:00", "20:00"], "produce_ahead_hours": 12})
     cfg = load_channel("twice", settings)
     noon = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
     assert [s.key for s in due_slots(cfg, None, noon)] == ["2026-11-26#0", "2026-11-26#1"]
@@ -95,7 +73,7 @@ def test_cadence_starts_each_slot_once_and_only_when_its_production_time_has_com
                                                                         "2026-11-27#0", "2026-11-27#1"]
     assert due_slots(cfg, None, datetime(2026, 11, 26, 20, 0, tzinfo=timezone.utc)) == []  # 20:00 is too late now
 
-    report = _once(channels=["twice"])
+    report = autopilot_once(channels=["twice"])
     runs = open_store().list_runs(channel="twice")
     assert sorted(r.options["cadence"] for r in runs) == ["2026-11-26#0", "2026-11-26#1"]
     assert len(report.published) == 2 and layers.published == 2
@@ -119,7 +97,7 @@ def test_learned_windows_fill_a_busy_day_with_distinct_hours(settings):
 
 def test_platform_quota_is_shared_across_channels(layers, settings):
     for name in ("alpha", "beta"):
-        _channel(settings, name, platforms=["youtube"])
+        write_channel(settings, name, platforms=["youtube"])
     store = open_store()
     tracker = QuotaTracker(store)
     for _ in range(99):  # 99 of YouTube's 100 daily inserts are used (by any channel)
@@ -132,8 +110,8 @@ def test_platform_quota_is_shared_across_channels(layers, settings):
 
 
 def test_the_daily_budget_holds_back_a_video_that_would_not_fit(layers, settings):
-    _channel(settings, "pricey", budgets={"daily_usd": 1.0, "per_video_usd": 1.0})
-    _channel(settings, "cheap")
+    write_channel(settings, "pricey", budgets={"daily_usd": 1.0, "per_video_usd": 1.0})
+    write_channel(settings, "cheap")
     store = open_store()
     past = store.create_run("pricey", {})
     ledger = Ledger(store, load_channel("pricey", settings))
@@ -145,8 +123,6 @@ def test_the_daily_budget_holds_back_a_video_that_would_not_fit(layers, settings
     assert pilot._start_due(pilot.channels()) == 1  # $0.60 spent + ~$0.60 a video passes $1.00; "cheap" starts
     assert [r.channel for r in store.list_runs(unfinished=True)] == ["cheap"]
     assert any("daily budget of $1.00" in h for h in pilot.report.held_back)
-
-
 
 
 def test_render_slots_are_leases_every_process_on_the_store_shares(settings):

@@ -7,26 +7,16 @@ import json
 import pytest
 import yaml
 
-from reelcrew.cli import main
 from reelcrew.config import load_channel
-
-
-def _crew(capsys, *argv: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from clihelpers import run_crew
 
 
 def test_list_shows_the_bundled_demo_and_new_channels(capsys, settings):
-    code, out, _ = _crew(capsys, "channels", "list", "--json")
+    code, out, _ = run_crew(capsys, "channels", "list", "--json")
     assert code == 0
     assert [(r["name"], r["source"], r["ok"]) for r in json.loads(out)] == [("demo", "bundled", True)]
 
-    code, out, _ = _crew(capsys, "channels", "new", "money2", "--from", "demo", "--niche", "side hustles for students")
+    code, out, _ = run_crew(capsys, "channels", "new", "money2", "--from", "demo", "--niche", "side hustles for students")
     assert code == 0 and "crew start --channel money2" in out
     cfg = load_channel("money2", settings)
     demo = load_channel("demo", settings)
@@ -35,16 +25,16 @@ def test_list_shows_the_bundled_demo_and_new_channels(capsys, settings):
     assert [t.path for t in cfg.trends] == [t.path for t in demo.trends]
     assert all(cfg.resolve_path(t.path).is_file() for t in cfg.trends)  # the copy still finds its trend samples
 
-    rows = json.loads(_crew(capsys, "channels", "list", "--json")[1])
+    rows = json.loads(run_crew(capsys, "channels", "list", "--json")[1])
     assert [(r["name"], r["source"]) for r in rows] == [("demo", "bundled"), ("money2", "yours")]
-    code, out, _ = _crew(capsys, "channels", "list")
+    code, out, _ = run_crew(capsys, "channels", "list")
     assert code == 0 and "money2" in out and "side hustles for students" in out
 
 
 def test_show_prints_the_file_or_json(capsys, settings):
-    code, out, _ = _crew(capsys, "channels", "show", "demo")
+    code, out, _ = run_crew(capsys, "channels", "show", "demo")
     assert code == 0 and "niche: personal finance explained simply" in out
-    code, out, _ = _crew(capsys, "channels", "show", "demo", "--json")
+    code, out, _ = run_crew(capsys, "channels", "show", "demo", "--json")
     data = json.loads(out)
     assert code == 0 and data["name"] == "demo" and data["path"].endswith("demo.yaml")
 
@@ -59,7 +49,7 @@ def test_show_prints_the_file_or_json(capsys, settings):
     (["channels", "show", "nope"], "no channel named 'nope'"),
 ])
 def test_bad_input_is_one_clear_line_and_writes_nothing(capsys, settings, argv, message):
-    code, _, err = _crew(capsys, *argv)
+    code, _, err = run_crew(capsys, *argv)
     assert code == 2 and message in err and "internal error" not in err
     files = sorted(settings.channels_dir.glob("*")) if settings.channels_dir.exists() else []
     assert files == []
@@ -67,9 +57,9 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(capsys, settings, argv, 
 
 
 def test_the_missing_channel_hint_names_a_command_that_exists(capsys, settings):
-    _, _, err = _crew(capsys, "start", "--channel", "fresh", "--yes")
+    _, _, err = run_crew(capsys, "start", "--channel", "fresh", "--yes")
     assert "crew channels new fresh --from demo" in err
-    code, _, _ = _crew(capsys, "channels", "new", "fresh", "--from", "demo")
+    code, _, _ = run_crew(capsys, "channels", "new", "fresh", "--from", "demo")
     assert code == 0
     assert yaml.safe_load((settings.channels_dir / "fresh.yaml").read_text())["name"] == "fresh"
 
@@ -77,14 +67,14 @@ def test_the_missing_channel_hint_names_a_command_that_exists(capsys, settings):
 def test_a_copy_in_a_new_niche_says_whose_feeds_it_reads(capsys, settings):
     """A cooking channel copied from the finance demo would quietly make money videos: the copy says how
     many of the demo's items are closer to the new niche, and how to give it its own feeds."""
-    code, out, _ = _crew(capsys, "channels", "new", "cooking", "--from", "demo", "--niche", "quick weeknight dinners")
+    code, out, _ = run_crew(capsys, "channels", "new", "cooking", "--from", "demo", "--niche", "quick weeknight dinners")
     assert code == 0
     assert "reads demo's trend feeds, written for 'personal finance explained simply'" in out
     closer, total = map(int, out.split("items are closer")[0].split(": ")[-1].split(" of "))
     assert 0 < closer < total  # a turkey recipe is closer to dinners; a Roth IRA thread is not
     assert "--trends csv:FILE" in out and "crew trends -c cooking" in out
     # the same niche (or no --niche): nothing to say
-    code, out, _ = _crew(capsys, "channels", "new", "money3", "--from", "demo")
+    code, out, _ = run_crew(capsys, "channels", "new", "money3", "--from", "demo")
     assert code == 0 and "trend feeds" not in out
 
 
@@ -92,7 +82,7 @@ def test_trends_replace_the_copied_feeds(capsys, settings, tmp_path, monkeypatch
     ideas = tmp_path / "ideas.csv"
     ideas.write_text("title,views\nOne-pan lemon chicken in 20 minutes,1000\nSheet-pan fajitas,800\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    code, out, err = _crew(capsys, "channels", "new", "cooking", "--niche", "quick weeknight dinners",
+    code, out, err = run_crew(capsys, "channels", "new", "cooking", "--niche", "quick weeknight dinners",
                            "--trends", "csv:ideas.csv", "--trends", "rss:https://example.com/dinners.xml")
     assert code == 0, err
     assert "trend feeds" not in out
@@ -108,6 +98,6 @@ def test_trends_replace_the_copied_feeds(capsys, settings, tmp_path, monkeypatch
     ("csv:/no/such/ideas.csv", "no such file"),
 ])
 def test_a_bad_trends_option_is_one_clear_line_and_writes_nothing(capsys, settings, spec, message):
-    code, out, err = _crew(capsys, "channels", "new", "cooking", "--trends", spec)
+    code, out, err = run_crew(capsys, "channels", "new", "cooking", "--trends", spec)
     assert code == 2 and message in err and "Traceback" not in err
     assert not (settings.channels_dir / "cooking.yaml").exists()

@@ -9,19 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from reelcrew.cli import main
+from clihelpers import run_crew
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "conversations" / "examples" / "offline-auto-approved.json"
-
-
-def _crew(capsys, *argv: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture
@@ -40,7 +30,7 @@ def test_replay_strips_terminal_escapes(example, tmp_path, capsys):
     path = tmp_path / "t.json"
     path.write_text(json.dumps(example), encoding="utf-8")
     for argv in (["replay", str(path)], ["replay", str(path), "--json"]):
-        code, out, err = _crew(capsys, *argv)
+        code, out, err = run_crew(capsys, *argv)
         assert code == 0, err
         assert not any(ch in out for ch in "\x1b\x07\x08\x9b"), repr(out[:300])
         assert "red" in out and "title" in out
@@ -67,7 +57,7 @@ def test_a_tampered_transcript_is_one_clear_line(name, example, tmp_path, capsys
     TAMPER[name](data)
     path = tmp_path / "t.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    code, out, err = _crew(capsys, "replay", str(path))
+    code, out, err = run_crew(capsys, "replay", str(path))
     assert code == 2, (out, err)
     assert "damaged transcript" in err and str(path) in err and "fix:" in err
     assert "internal error" not in err and "Traceback" not in err
@@ -77,6 +67,6 @@ def test_a_tampered_transcript_on_rerun_is_one_clear_line(example, tmp_path, cap
     _first(example, "ToolCallRequestEvent")["content"][0].pop("arguments")
     path = tmp_path / "t.json"
     path.write_text(json.dumps(example), encoding="utf-8")
-    code, out, err = _crew(capsys, "replay", "--rerun", str(path))
+    code, out, err = run_crew(capsys, "replay", "--rerun", str(path))
     assert code == 2 and "damaged transcript: segment 1, message" in err
     assert "internal error" not in err and "Traceback" not in err and len(err.splitlines()) <= 3

@@ -7,19 +7,9 @@ import json
 import shutil
 
 from mediahelpers import lavfi
-from reelcrew.cli import main
+from clihelpers import run_crew
 
 LOUD_SINE = "sine=frequency=440:sample_rate=48000:duration={d},volume=0.5"
-
-
-def _crew(capsys, *argv: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_several_videos_are_all_checked(assembled, tmp_path, capsys):
@@ -27,14 +17,14 @@ def test_several_videos_are_all_checked(assembled, tmp_path, capsys):
     for p in (first, second):
         p.parent.mkdir()
         shutil.copyfile(assembled.path, p)
-    code, out, err = _crew(capsys, "check-video", str(first), str(second), "--json")
+    code, out, err = run_crew(capsys, "check-video", str(first), str(second), "--json")
     assert code == 0, err
     rows = json.loads(out)
     assert [r["path"] for r in rows] == [str(first), str(second)] and all(r["passed"] for r in rows)
 
     black = lavfi(tmp_path / "black.mp4", "color=c=black:s=180x320:r=30", LOUD_SINE.format(d=2), 2)
-    code, out, _ = _crew(capsys, "check-video", str(first), str(black))
+    code, out, _ = run_crew(capsys, "check-video", str(first), str(black))
     assert code == 1 and str(first) in out and str(black) in out and "FAIL" in out
 
-    code, out, err = _crew(capsys, "check-video", str(first), str(tmp_path / "missing.mp4"))
+    code, out, err = run_crew(capsys, "check-video", str(first), str(tmp_path / "missing.mp4"))
     assert code == 2 and "PASS" in out and "missing.mp4: no such file" in err and "internal error" not in err

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from modelsims import compat_spec, serve_openai, use_brain
-from reelcrew.cli import main
 from reelcrew.crew import rerun_transcript, start_run
 from reelcrew.settings import get_settings
+from clihelpers import run_crew
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +45,6 @@ def recorded(recording: str, tmp_path: Path) -> Path:
     path = tmp_path / "recorded.json"
     path.write_text(recording, encoding="utf-8")
     return path
-
-
-def _crew(capsys, *argv: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 async def test_an_unchanged_rerun_matches_every_recorded_request(recorded: Path) -> None:
@@ -102,13 +92,13 @@ async def test_a_changed_tool_schema_is_named_in_the_divergence(recorded: Path, 
 
 def test_cli_rerun_exits_1_on_divergence_with_the_diff_and_0_when_unchanged(recorded: Path, capsys,
                                                                             monkeypatch) -> None:
-    code, out, err = _crew(capsys, "replay", "--rerun", str(recorded))
+    code, out, err = run_crew(capsys, "replay", "--rerun", str(recorded))
     assert code == 0, (out, err)
     assert "reproduced" in out and "model requests" in out
     from reelcrew.agents import qa_validator
 
     monkeypatch.setattr(qa_validator, "SYSTEM_MESSAGE", qa_validator.SYSTEM_MESSAGE + " Be brief.")
-    code, out, err = _crew(capsys, "replay", "--rerun", str(recorded))
+    code, out, err = run_crew(capsys, "replay", "--rerun", str(recorded))
     assert code == 1, (out, err)
     assert "diverged" in out and "QAValidator's call 1" in out and "Be brief." in out
     assert "Traceback" not in out + err
@@ -126,7 +116,7 @@ def test_a_tampered_request_or_answer_is_one_clear_line(recorded: Path, tmp_path
     tamper(bad["model_responses"][n])
     path = tmp_path / "tampered.json"
     path.write_text(json.dumps(bad), encoding="utf-8")
-    code, out, err = _crew(capsys, "replay", "--rerun", str(path))
+    code, out, err = run_crew(capsys, "replay", "--rerun", str(path))
     assert code == 2, (out, err)
     assert f"damaged transcript: model response {n + 1}" in err and words in err and "fix:" in err
     assert "Traceback" not in out + err and "internal error" not in err and len(err.strip().splitlines()) <= 3
