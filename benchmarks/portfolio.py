@@ -48,7 +48,6 @@ import contextlib
 import json
 import math
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -57,7 +56,6 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -151,20 +149,9 @@ class Feeds:
 
 
 def _serve(app: Any) -> str:
-    import uvicorn
+    from reelcrew.simulators.serving import serve_app
 
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("a simulator did not start within 20 s")
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
+    return serve_app(app, log_level="critical", start_timeout_s=20).url
 
 @dataclass
 class Sims:

@@ -45,7 +45,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -90,21 +89,10 @@ class _Feed:
 
 
 def _serve(app: Any) -> str:
-    import uvicorn
+    from reelcrew.simulators.serving import serve_app
 
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
     # critical: a truncated body is logged by uvicorn as an error, which is the fault working
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("a simulator did not start within 20 s")
-        time.sleep(0.02)
-    return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
+    return serve_app(app, log_level="critical", start_timeout_s=20).url
 
 @dataclass
 class Sims:

@@ -24,10 +24,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -38,23 +36,10 @@ SCENARIOS = ["cooperative", "rejected_once", "naive", "naive_rejected_once", "te
 
 
 def _serve(app: Any) -> tuple[str, Any]:
-    import uvicorn
+    from reelcrew.simulators.serving import serve_app
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
-
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", stop
-
+    served = serve_app(app, start_timeout_s=60)
+    return served.url, served.stop
 
 async def _one(scenario: str, home: Path) -> dict[str, Any]:
     from reelcrew.agents.gates import GateAnswer, GateRequest

@@ -4,50 +4,12 @@
 from __future__ import annotations
 
 import functools
-import socket
 import threading
-import time
-from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
-
-@dataclass
-class Served:
-    """One app on one port; ``stop`` ends its thread."""
-
-    app: Any
-    port: int
-    stop: Any = field(repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def serve_app(app: Any) -> Served:
-    """Run an ASGI app under uvicorn in a daemon thread on a free port; returns once it accepts connections."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("a simulator did not start within 10 s")
-        time.sleep(0.02)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
-
-    return Served(app, sock.getsockname()[1], stop)
+from reelcrew.simulators.serving import Served, serve_app  # noqa: F401 - the tests' import path
 
 
 def serve_folder(folder: Path) -> Served:
