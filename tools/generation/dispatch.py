@@ -37,6 +37,7 @@ from reelcrew.tools.generation.cache import AssetCache, cache_key
 from reelcrew.tools.generation.ledger import Ledger
 from reelcrew.tools.generation.prices import Quote
 from reelcrew.tools.generation.remote import RemoteClipProvider, sha256_file
+from reelcrew.tools.generation.slots import SlotPool
 from reelcrew.tools.generation.validate import VideoFacts, validate_audio, validate_clip
 from reelcrew.tools.store.runstore import RunStore
 
@@ -140,13 +141,14 @@ class _Dispatcher:
         self.cache = AssetCache(store, settings)
         self.ledger = Ledger(store, channel)
         self.retry = retry or RetryPolicy()
+        self.limits = {**DEFAULT_CONCURRENCY, **(concurrency or {})}
         if concurrency is None:  # the process-wide limits: every run of the autopilot shares each vendor's
             self.sems = shared_semaphores()
         else:
-            limits = {**DEFAULT_CONCURRENCY, **concurrency}
             self.sems = defaultdict(lambda: asyncio.Semaphore(4))
-            for name, n in limits.items():
+            for name, n in self.limits.items():
                 self.sems[name] = asyncio.Semaphore(max(1, n))
+        self.slots = SlotPool(settings.home / "locks" / "vendors")  # the same limits across processes
         self.key_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.failures: list[str] = []
         self.max_attempts = channel.providers.max_attempts_per_provider
@@ -189,7 +191,8 @@ class _Dispatcher:
             nonlocal tries
             tries += 1
             try:
-                async with self.sems[provider.name]:
+                async with self.sems[provider.name], self.slots.hold(provider.name,
+                                                                     self.limits.get(provider.name, 4)):
                     return await attempt_fn(provider, key, params)
             except ProviderError as exc:
                 self._fail(item, provider.name, exc, tries)
