@@ -270,7 +270,7 @@ def compose_script(brief: dict[str, Any]) -> dict[str, Any]:
         "shots": shots,
         "call_to_action": cta,
         "description": describe(payoff, beats),
-        "tags": topic_tags(title, str(brief.get("niche") or "")),
+        "tags": topic_tags(title, str(brief.get("niche") or ""), [hook, *beats, payoff]),
         "realistic_footage": False,
         "promotes": promotes,
     }
@@ -284,20 +284,47 @@ def describe(payoff: str, beats: list[str]) -> str:
     return " ".join([payoff] + [b for b in beats if b != payoff])[:1000]
 
 
-def topic_tags(title: str, niche: str) -> list[str]:
-    """Tags from the niche and the topic's keywords (phrases, not split title words)."""
+_TAG_SKIP = {"went", "got", "tried", "here", "everything", "changed", "month", "months", "years", "days", "really",
+             "actually", "still", "worth", "explained", "please", "much", "every", "make", "made", "keep", "about",
+             "alone", "almost", "nothing", "roughly", "which", "there", "their", "they", "were", "was", "have", "had",
+             "just", "then", "than", "when", "into", "over", "after", "before", "most", "more", "less", "some",
+             "started", "switched", "wrote", "spent", "spending", "saved", "throw", "away", "third", "first", "last",
+             "week", "weeks", "day", "year", "people", "two", "three", "four", "five", "ten", "now", "zero", "owe",
+             "like", "know", "off", "paid", "pay", "here's", "need", "want", "thing", "things", "way", "lot", "also", "only", "even", "all", "any"}
+
+
+def _phrases(text: str, min_len: int) -> tuple[list[str], list[str]]:
+    """(content words, phrases of two or three content words side by side) of ``text``; a stop word or a figure
+    ends a phrase."""
+    words: list[str] = []
+    pairs: list[str] = []
+    run: list[str] = []
+    for w in re.findall(r"[a-z']+|[^a-z'\s]+", text.lower()) + ["."]:
+        if w.isalpha() and len(w) >= min_len and w not in _STOP and w not in _TAG_SKIP:
+            run.append(w)
+            words.append(w)
+            continue
+        while run and run[-1].endswith(("ed", "ly")):  # "credit score dropped": the noun phrase, not the verb
+            run.pop()
+        if 2 <= len(run) <= 3:  # a longer run of content words is a clause, not a phrase
+            pairs.append(" ".join(run))
+        run = []
+    return words, pairs
+
+
+def topic_tags(title: str, niche: str, lines: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """Tags from the niche, the topic's keywords and the script's own phrases ("meal plan", "store brand"),
+    phrases rather than split title words; at most eight."""
     niche_words = [w for w in re.findall(r"[a-z]+", niche.lower()) if w not in _STOP and len(w) > 2]
     tags: list[str] = []
     if niche_words:
         tags.append(" ".join(niche_words[:2]))
-    words = [w for w in re.findall(r"[a-z]+", title.lower()) if w not in _STOP and len(w) > 2 and w not in
-             {"went", "got", "tried", "here", "everything", "changed", "month", "months", "years", "days", "really",
-              "actually", "still", "worth", "explained", "please", "much", "every", "make", "made", "keep"}]
-    pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
-    for t in pairs[:2] + words[:3]:
-        if t not in tags and not any(t in x for x in tags):
+    words, pairs = _phrases(title, 3)
+    said = [p for line in lines for p in _phrases(line, 4)[1]]
+    for t in pairs[:2] + [w for w in words if len(w) > 3 and not w.endswith(("ed", "ly"))][:3] + said:
+        if t not in tags and not any(t in x or x in t for x in tags[1:]) and len(tags) < 8:
             tags.append(t)
-    return tags[:6]
+    return tags
 
 
 def _fit_line(line: str) -> str:

@@ -35,6 +35,21 @@ def test_nouns_of_the_prompt_map_to_icons():
     assert "mobile-screen-button" in found and "calendar-check" in found and "circle-check" in found
 
 
+def test_every_icon_code_is_that_icon_in_the_font():
+    """A wrong code point draws some other glyph (or none): each name must be the font's own name for it."""
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(str(icons.icon_font_path())).getBestCmap()
+    wrong = {name: cmap.get(code) for name, code in icons.ICON_CODES.items() if cmap.get(code) != name}
+    assert not wrong
+    assert set(icons.NOUN_ICONS.values()) <= set(icons.ICON_CODES)
+
+
+def test_kitchen_nouns_get_their_own_icons_not_the_fallback_bulb():
+    found = [key for _, _, key in icons.nouns_in("I buy meat on markdown days and freeze it, then cook rice and eggs")]
+    assert found[:4] == ["drumstick-bite", "snowflake", "utensils", "bowl-rice"] and "egg" in found
+
+
 def test_phone_and_calendar_are_drawn_in_the_video(tmp_path):
     size = (360, 640)
     request = ClipRequest(prompt=PROMPT, seconds=6.0, on_screen_text="")

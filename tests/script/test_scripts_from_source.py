@@ -133,3 +133,18 @@ def test_published_metadata_leads_with_the_disclosure_then_the_script() -> None:
     assert meta.title == title  # "$900 to $450 a month. Here's everything I changed": punctuation kept
     assert "#PersonalFinance" in meta.hashtags and "#GroceryBill" in meta.hashtags
     assert not {"#Went", "#900", "#450", "#Bill"} & set(meta.hashtags)
+
+
+def test_tags_name_the_script_own_phrases_not_split_title_words() -> None:
+    """Tags were the niche and one title pair ('personal finance', 'off credit'): now phrases of the title and of
+    the spoken lines, never two words the title does not put side by side."""
+    for kind, name, needle in FIVE:
+        title, body = _item(kind, name, needle)
+        script = compose_script(_brief(title, body))
+        tags = script["tags"]
+        assert 3 <= len(tags) <= 8, (kind, tags)
+        spoken = " ".join(s["narration"] for s in script["shots"]).lower()
+        text = f"{title} {spoken}".lower()
+        for tag in tags[1:]:  # after the niche's own words, every tag is a phrase the title or a line says
+            assert tag in text, (kind, tag)
+        assert "off credit" not in tags

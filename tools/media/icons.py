@@ -32,7 +32,10 @@ ICON_CODES: dict[str, int] = {
     "file-invoice-dollar": 0xF571, "chart-pie": 0xF200, "hourglass-half": 0xF252, "carrot": 0xF787,
     "burger": 0xF805, "wifi": 0xF1EB, "phone": 0xF095, "camera": 0xF030, "gamepad": 0xF11B,
     "person-running": 0xF70C, "dollar-sign": 0x24, "scale-balanced": 0xF24E, "triangle-exclamation": 0xF071,
-    "handshake": 0xF2B5, "money-bill-trend-up": 0xE529,
+    "handshake": 0xF2B5, "money-bill-trend-up": 0xE529, "drumstick-bite": 0xF6D7, "fish": 0xF578,
+    "bacon": 0xF7E5, "egg": 0xF7FB, "bread-slice": 0xF7EC, "cheese": 0xF7EF, "pizza-slice": 0xF818,
+    "snowflake": 0xF2DC, "cow": 0xF6C8, "lemon": 0xF094, "pepper-hot": 0xF816, "wine-bottle": 0xF72F,
+    "bowl-food": 0xE4C6, "bowl-rice": 0xE2EB, "kitchen-set": 0xE51A, "stopwatch": 0xF2F2,
 }
 
 # word stem (matched at the start of a word) -> icon; first match in the text wins per icon
@@ -68,6 +71,12 @@ NOUN_ICONS: dict[str, str] = {
     "game": "gamepad", "run": "person-running", "warning": "triangle-exclamation", "mistake": "triangle-exclamation",
     "deal": "handshake", "negotiat": "handshake", "idea": "lightbulb", "tip": "lightbulb", "hack": "lightbulb",
     "energy": "bolt", "electric": "bolt", "love": "heart", "star": "star", "rocket": "rocket",
+    "meat": "drumstick-bite", "chicken": "drumstick-bite", "turkey": "drumstick-bite", "beef": "cow",
+    "steak": "cow", "fish": "fish", "salmon": "fish", "tuna": "fish", "bacon": "bacon", "egg": "egg",
+    "bread": "bread-slice", "toast": "bread-slice", "chees": "cheese", "pizza": "pizza-slice", "freez": "snowflake",
+    "frozen": "snowflake", "lemon": "lemon", "spic": "pepper-hot", "chili": "pepper-hot", "wine": "wine-bottle",
+    "soup": "bowl-food", "pasta": "bowl-food", "noodle": "bowl-food", "salad": "bowl-food", "rice": "bowl-rice",
+    "kitchen": "kitchen-set", "recipe": "kitchen-set", "timer": "stopwatch",
 }
 
 
