@@ -10,7 +10,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from autogen_core import CancellationToken
+from autogen_agentchat.agents import AssistantAgent
+from autogen_agentchat.base import Response
+from autogen_agentchat.messages import ToolCallExecutionEvent, ToolCallRequestEvent, ToolCallSummaryMessage
+from autogen_core import CancellationToken, FunctionCall
 from autogen_core.model_context import ChatCompletionContext, HeadAndTailChatCompletionContext
 from autogen_core.models import AssistantMessage, FunctionExecutionResultMessage, LLMMessage, UserMessage
 from autogen_core.tools import FunctionTool, ToolSchema
@@ -194,7 +197,43 @@ def instructions(ctx: "RunContext", agent: str, system_message: str, closing: st
     return system_message.replace(closing, "").rstrip()
 
 
-TOOL_SUMMARY = "{tool_name}: {result}"  # how a paid model's turn ends: its last tool round, name and compact result
+TOOL_SUMMARY = "{tool_name}: {result}"  # how a paid model's turn ends: each tool call's name and compact result
+
+
+class CrewAssistant(AssistantAgent):
+    """AutoGen's ``AssistantAgent``, except that a turn ending in tool results names every tool round of the turn.
+
+    AutoGen's summary holds only the last round: a Publisher that called ``plan_schedule`` and then
+    ``publish_video`` showed the group only the publish, as if the schedule had never been planned. The last
+    round keeps its results in full; the earlier ones are named with their outcome only ("earlier this turn:
+    rank_topics ok"), since their results (a ranked queue, a brief) would cost every later prompt thousands of
+    tokens and live in the run store anyway. The message's ``tool_calls`` and ``results`` hold every round.
+    """
+
+    @staticmethod
+    def _summarize_tool_use(executed_calls_and_results, inner_messages, handoffs, tool_call_summary_format,
+                            tool_call_summary_formatter, agent_name) -> Response:  # type: ignore[override]
+        calls: dict[str, FunctionCall] = {}
+        every: list = []
+        for event in inner_messages:
+            if isinstance(event, ToolCallRequestEvent):
+                calls.update({c.id: c for c in event.content})
+            elif isinstance(event, ToolCallExecutionEvent):
+                every += [(calls[r.call_id], r) for r in event.content if r.call_id in calls]
+        response = AssistantAgent._summarize_tool_use(executed_calls_and_results, inner_messages, handoffs,
+                                                      tool_call_summary_format, tool_call_summary_formatter,
+                                                      agent_name)
+        last = {r.call_id for _, r in executed_calls_and_results}
+        earlier = [(c, r) for c, r in every if r.call_id not in last and c.name not in handoffs]
+        if not earlier:
+            return response
+        said = "; ".join(f"{c.name} {'failed' if r.is_error else 'ok'}" for c, r in earlier)
+        message = response.chat_message
+        assert isinstance(message, ToolCallSummaryMessage)
+        kept = [(c, r) for c, r in every if c.name not in handoffs]
+        return Response(chat_message=message.model_copy(update={
+            "content": f"{message.content}\n(earlier this turn: {said})",
+            "tool_calls": [c for c, _ in kept], "results": [r for _, r in kept]}), inner_messages=inner_messages)
 
 
 class RecordedTool(FunctionTool):

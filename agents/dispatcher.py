@@ -6,7 +6,9 @@ from __future__ import annotations
 from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 
-from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, instructions, result
+from reelcrew.agents.context import (
+    CrewAssistant, RecordedTool, RunContext, agent_options, agent_tools, instructions, result,
+)
 from reelcrew.errors import BudgetExceeded, CrewError, FailureClass, classify
 from reelcrew.tools.generation.production import approved_script, estimate_script_usd
 from reelcrew.tools.generation.production import produce as _produce
@@ -69,7 +71,7 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
 
 def make_dispatcher(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:
     tools, outside_note, extra_rounds = agent_tools(ctx, "Dispatcher", build_tools(ctx))
-    return AssistantAgent(
+    return CrewAssistant(
         "Dispatcher",
         model_client=client,
         tools=tools,

@@ -11,7 +11,9 @@ from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 
 from reelcrew import clock
-from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, instructions, result
+from reelcrew.agents.context import (
+    CrewAssistant, RecordedTool, RunContext, agent_options, agent_tools, instructions, result,
+)
 from reelcrew.agents.dispatcher import approved_script
 from reelcrew.agents.qa_validator import _latest_good_video
 from reelcrew.errors import CrewError, FailureClass, classify
@@ -125,7 +127,7 @@ def _publish(ctx: RunContext) -> dict:
 
 def make_publisher(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:
     tools, outside_note, extra_rounds = agent_tools(ctx, "Publisher", build_tools(ctx))
-    return AssistantAgent(
+    return CrewAssistant(
         "Publisher",
         model_client=client,
         tools=tools,

@@ -9,7 +9,9 @@ from pathlib import Path
 from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 
-from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, instructions, result
+from reelcrew.agents.context import (
+    CrewAssistant, RecordedTool, RunContext, agent_options, agent_tools, instructions, result,
+)
 from reelcrew.agents.dispatcher import approved_script
 from reelcrew.errors import CrewError
 
@@ -101,7 +103,7 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
 
 def make_qa_validator(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:
     tools, outside_note, extra_rounds = agent_tools(ctx, "QAValidator", build_tools(ctx))
-    return AssistantAgent(
+    return CrewAssistant(
         "QAValidator",
         model_client=client,
         tools=tools,

@@ -8,7 +8,9 @@ import asyncio
 from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 
-from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, instructions, quoted, result
+from reelcrew.agents.context import (
+    CrewAssistant, RecordedTool, RunContext, agent_options, agent_tools, instructions, quoted, result,
+)
 
 # the last rule, only for a brain that closes its turn in words (context.instructions)
 CLOSING = """Finish with one sentence for the Scriptwriter: which topic, why, and the angle."""
@@ -126,7 +128,7 @@ def _briefs(ctx: RunContext) -> list[dict]:
 
 def make_researcher(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:
     tools, outside_note, extra_rounds = agent_tools(ctx, "Researcher", build_tools(ctx))
-    return AssistantAgent(
+    return CrewAssistant(
         "Researcher",
         model_client=client,
         tools=tools,

@@ -7,7 +7,9 @@ from autogen_agentchat.agents import AssistantAgent
 from autogen_core.models import ChatCompletionClient
 from pydantic import ValidationError
 
-from reelcrew.agents.context import RecordedTool, RunContext, agent_options, agent_tools, instructions, quoted, result
+from reelcrew.agents.context import (
+    CrewAssistant, RecordedTool, RunContext, agent_options, agent_tools, instructions, quoted, result,
+)
 from reelcrew.tools.script.feedback import read_reason
 from reelcrew.tools.script.checks import HOOK_MAX_SECONDS, HOOK_MAX_WORDS, WORDS_PER_SECOND, check_script
 from reelcrew.tools.script.models import Script, Shot
@@ -149,7 +151,7 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
 
 def make_scriptwriter(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:
     tools, outside_note, extra_rounds = agent_tools(ctx, "Scriptwriter", build_tools(ctx))
-    return AssistantAgent(
+    return CrewAssistant(
         "Scriptwriter",
         model_client=client,
         tools=tools,
