@@ -99,3 +99,17 @@ def test_reranking_after_feedback_moves_the_outperforming_kind_up(history_memory
     assert after[0].title.startswith(("Why Your Credit Score", debt))
     top = next(t for t in after if debt in t.title)
     assert top.predicted_avd_s > next(t for t in before if debt in t.title).predicted_avd_s
+
+
+def test_one_past_video_does_not_become_the_channel_niche(memory):
+    """A new channel's first video was off-niche: its centre must not make every topic like it relevant (a cooking
+    copy of the demo published 'black friday deals' once, and from then on that was its niche)."""
+    from reelcrew.tools.memory import VideoRecord
+
+    memory.add(VideoRecord(video_id="v1", channel=memory.channel, platform="youtube",
+                           topic="Lakers vs Celtics full game highlights", published_at=NOW - timedelta(days=3)))
+    ranked = rank_topics([_sig("Celtics vs Lakers game highlights tonight", 0.9),
+                          _sig("Why your credit card interest rate went up", 0.5)], memory, now=NOW, niche=NICHE)
+    sport = next(t for t in ranked if "Celtics" in t.title)
+    assert sport.niche_relevance < 0.3
+    assert ranked[0].title.startswith("Why your credit card")

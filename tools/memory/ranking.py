@@ -9,7 +9,9 @@ For each trend signal the score combines four things, all in 0..1 and all explai
   video is only loosely similar (an unfamiliar topic is a coin toss, not a flop).
 * **trend velocity** from the feeds.
 * **niche relevance**: similarity of the title to the channel's niche and to the
-  centre of its past topics, so off-niche noise ranks low however fast it moves.
+  centre of its past topics (from ``CENTROID_FROM`` past videos on: a new channel's
+  first video must not become its niche), so off-niche noise ranks low however fast
+  it moves.
   It scales the score rather than adding to it.
 * **novelty penalty**: subtracted when the topic is very close to a video published
   in the last ``RECENT_DAYS`` days (platforms demonetise repetitive content); it
@@ -59,6 +61,7 @@ KERNEL_WIDTH = 0.05         # a neighbour 0.05 less similar than the nearest cou
 EXPLORE, EXPLORE_MAX = 0.12, 0.35
 NOVELTY_DAYS = 7.0          # a repeat's penalty fades with the age of the video it repeats
 RELEVANCE_FLOOR = 0.25
+CENTROID_FROM = 5  # past videos before their centre counts as the channel's niche: one video is not a niche
 OWN_REPEAT_SIM = 0.8
 OWN_REPEAT_PENALTY = 2.0  # larger than any score, so a repeat never outranks a fresh topic
 
@@ -88,7 +91,7 @@ def _history(memory: PerformanceMemory, now: datetime) -> _History:
     cutoff = now - timedelta(days=RECENT_DAYS)
     recent = np.array([r.published_at is not None and cutoff <= r.published_at <= now for r in snap.records], dtype=bool)
     centroid = None
-    if len(snap.records):
+    if len(snap.records) >= CENTROID_FROM:
         c = snap.vectors.mean(axis=0)
         centroid = c / max(float(np.linalg.norm(c)), 1e-12)
     revenues = np.array([p.revenue_usd if p.revenue_usd > 0 else np.nan for p in perfs], dtype=float)
