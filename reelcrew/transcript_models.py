@@ -60,6 +60,16 @@ class ToolResult(_Open):
 class Segment(_Open):
     task: str | list[Any] | None = None
     messages: list[Message]
+    clock: str | None = None  # when the segment started (ISO 8601): a re-run pins the clock there
+
+
+class World(_Open):
+    """What a live re-run takes from the recorded run (``reelcrew.replay``)."""
+
+    home: str
+    render_scale: float = 1.0
+    coordination: bool = True
+    context_bounds: bool = True
 
 
 class ModelResponse(_Open):
@@ -83,6 +93,7 @@ class TranscriptFile(_Open):
     tool_calls: list[RecordedToolCall] = []
     gates: list[dict[str, Any]] = []
     team_state: dict[str, Any] | None = None
+    world: World | None = None
 
 
 _CONTENT_SHAPES: dict[str, Any] = {

@@ -26,7 +26,8 @@ import ssl
 import time
 import zlib
 from functools import lru_cache
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
@@ -59,6 +60,32 @@ class NetError(CrewError):
 
     exit_code = 3
     default_failure = FailureClass.TRANSIENT
+
+
+# A live re-run (``reelcrew.replay``) must never reach a real vendor or platform: while it runs, every request
+# is refused here, before anything is sent, and the re-run hears of it (the recording holds no HTTP exchanges yet).
+# Process-wide, not a context variable: sync clients also run in worker threads.
+_REFUSE: list[Callable[[str, str], None]] = []
+
+
+@contextmanager
+def outside_calls_refused(heard: Callable[[str, str], None]) -> Iterator[None]:
+    """Within the block no request leaves the process: ``heard(method, url)`` is told, then a ``NetError``
+    (class config, so nothing retries it) stops the call."""
+    _REFUSE.append(heard)
+    try:
+        yield
+    finally:
+        _REFUSE.remove(heard)
+
+
+def _refused(method: str, url: str, service: str) -> None:
+    if not _REFUSE:
+        return
+    _REFUSE[-1](method, url)
+    raise NetError(f"a re-run makes no outside HTTP call ({method} {scrub(url)[:120]}): the recording holds no "
+                   f"HTTP exchanges", code="replay", failure=FailureClass.CONFIG, where=service,
+                   hint="re-run transcripts whose tools stay local, or record the run again")
 
 
 @dataclass
@@ -248,6 +275,7 @@ class Http(_Exchange):
                  seconds: float, end: float, sink: BinaryIO | None, kw: dict[str, Any]) -> httpx.Response:
         url = self.absolute(url)
         self.check(url, params, "URL")
+        _refused(method, url, self.service.name)
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 with self.client.stream(method, url, headers=self.headers_for(url, headers), params=params,
@@ -324,6 +352,7 @@ class AsyncHttp(_Exchange):
                        seconds: float, sink: BinaryIO | None, kw: dict[str, Any]) -> httpx.Response:
         url = self.absolute(url)
         self.check(url, params, "URL")
+        _refused(method, url, self.service.name)
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 async with self.client.stream(method, url, headers=self.headers_for(url, headers), params=params,
