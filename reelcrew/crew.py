@@ -346,9 +346,9 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
             try:
                 await _segment(team, ctx, transcript, task, meter)
             except Exception:
-                if harness is None or harness.divergence is None:
+                if harness is None or not harness.stop:
                     raise  # a re-run's divergence stopped an agent mid-turn: reported, not raised
-            if harness is not None and harness.divergence is not None:
+            if harness is not None and harness.stop:
                 break
             task = None
             transcript.team_state = await team.save_state()

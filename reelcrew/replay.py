@@ -182,6 +182,11 @@ class Harness:
         ``<duration>`` (the tool result itself was compared within ``TOLERANCE`` when the tool ran)."""
         return [_DURATION.sub(r"\1<duration>", self.normalise(line)) for line in lines]
 
+    @property
+    def stop(self) -> bool:
+        """The run stops here: it diverged, and this is a check, not a re-recording."""
+        return self.divergence is not None and not self.update
+
     def diverged(self, text: str) -> None:
         if self.divergence is None:
             self.divergence = f"{self.where}: {text}"
@@ -199,7 +204,7 @@ class Harness:
                 continue
             client = ReplayClient(name, [r for r in numbered if r.get("agent") == name], info, total=len(numbered),
                                   normalise=self.normalise_lines, sink=self.diverged, lenient=self.update,
-                                  halt=lambda: self.divergence is not None and not self.update)
+                                  halt=lambda: self.stop)
             self.replays.append(client)
             built[name] = client
         clients = {name: RecordingClient(built[name], name, log) for name in AGENTS}
@@ -245,7 +250,7 @@ class Harness:
 
     async def approve(self, request: GateRequest) -> GateAnswer | None:
         """The human's recorded decisions, in order; a gate asked differently is a divergence."""
-        if self.divergence is not None and not self.update:
+        if self.stop:
             return None
         self.where = f"after segment {self._segment + 1}"
         if self._gate >= len(self.t.gates):
