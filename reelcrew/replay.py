@@ -306,10 +306,12 @@ def _sandbox(settings: Settings, world: dict[str, Any], update: bool) -> Iterato
     with tempfile.TemporaryDirectory(prefix="crew-rerun-") as tmp:
         root = Path(tmp).resolve()
         home = root / "home"
+        # the patched voice model is built once per home (a child process, ~350 MB while it runs): the re-run uses
+        # and fills the user's own voice cache, so it is built once, not once per re-run
         piper = settings.cache_dir / "piper"
-        if piper.is_dir():  # the patched voice model (built once per home, ~350 MB while it runs): shared, read-only
-            (home / "cache").mkdir(parents=True)
-            (home / "cache" / "piper").symlink_to(piper, target_is_directory=True)
+        piper.mkdir(parents=True, exist_ok=True)
+        (home / "cache").mkdir(parents=True)
+        (home / "cache" / "piper").symlink_to(piper, target_is_directory=True)
         os.environ.update(CREW_HOME=str(home), CREW_CONVERSATIONS_DIR=str(root / "conversations"),
                           CREW_RENDER_SCALE=str(scale),
                           CREW_COORDINATION="1" if world.get("coordination", settings.coordination) else "0",
