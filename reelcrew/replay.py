@@ -23,10 +23,13 @@ a segment that starts elsewhere (its task), a model request that differs, a tool
 arguments or result differ, a gate asked differently, and at the end a run that made fewer turns or
 tool calls or ended in another status.
 
-Tool results and model requests are compared after one narrow normalisation: the recorded run's home
-directory and the sandbox's home are both written ``<CREW_HOME>`` (the absolute paths of the work
-folder, outbox files and ``file://`` URLs). Everything else, numbers, durations, timestamps, is compared
-as it is; the clock being pinned and renders deterministic is what makes that hold.
+Tool results and model requests are compared after a narrow normalisation, the same on both sides, of
+exactly these volatile parts: the recorded run's home directory and the sandbox's home are both written
+``<CREW_HOME>`` (absolute paths of the work folder and outbox, ``file://`` URLs); a ``duration_s`` may
+differ by ``TOLERANCE`` (and is written ``<duration>`` in the model requests that quote it); the 10-hex
+content key ending an outbox post's folder name is written ``<video-key>``. The last two exist because
+the offline voice's noise is not seedable per narration (see ``TOLERANCE``). Everything else, timestamps
+included, is compared as it is: the pinned clock is what makes that hold.
 
 Transcripts written before ``world`` was recorded re-run in the older mode: model answers, tool results
 and speakers all from the record (a self-consistency check), with a note that says so.
