@@ -31,6 +31,7 @@ from reelcrew.settings import Settings, get_settings
 from reelcrew.shorten import shorten
 from reelcrew.tools.script.checks import check_script
 from reelcrew.tools.script.models import Script
+from reelcrew.tools.net.cassette import TAPE, Tape
 from reelcrew.tools.store import Gate, RunRecord, RunStore, open_store
 from reelcrew.tools.store.leases import Lease, channel_lease, holder_of, run_lease
 from reelcrew.transcripts import Transcript, load
@@ -306,6 +307,9 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
         transcript = Transcript(run_id=run_id, channel=cfg.name, brains=specs, platforms=platforms,
                                 model_responses=model_log, world=world_of(settings))
     ctx.record.calls = transcript.tool_calls
+    tape = harness.tape if harness is not None else Tape(kept=transcript.http)
+    transcript.http = tape.kept
+    taping = TAPE.set(tape)  # the run's outside HTTP, kept for the transcript (or, re-running, given back from it)
     store.update_run(run_id, transcript_path=str(path))
     decide = approver if not yes else _yes_then(approver)
     task: str | None = f"Produce one short video for channel {cfg.name} (run {run_id})." if fresh else None
@@ -369,6 +373,7 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
         transcript.save(path)
         for client in [*clients.values(), selector]:  # model clients hold HTTP connections
             await client.close()
+        TAPE.reset(taping)
     return _outcome(ctx, path)
 
 

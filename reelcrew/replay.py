@@ -12,11 +12,15 @@ transcript it takes only what lies outside the crew's code:
 - randomness: the run id (the only random part of a run's results) is the recorded one; background noise
   is seeded per look, retry jitter only changes how long a retry waits;
 - outside MCP servers: their tools answer from the recorded calls;
+- vendor and platform HTTP: every exchange through ``tools.net`` is on the transcript's tape (``http``,
+  ``tools/net/cassette.py``) and is given back from it; a request the tape does not hold (or holds
+  without its body: a media download) is refused before anything is sent
+  (``tools.net.client.outside_calls_refused``) and reported, so a re-run never posts, uploads or pays;
 - the render scale and the coordination/context switches the run had (``world``).
 
-Vendor and platform HTTP is not on the cassette yet: every outside request is refused in a re-run
-(``tools.net.client.outside_calls_refused``) and reported as a divergence, so a re-run never posts,
-uploads or pays; transcripts whose tools stayed local (the offline examples) re-run in full.
+What lives in the user's home is not carried over: the sandbox starts empty, so a run whose ranking read the
+channel's performance memory, or whose platform adapter used a cached token (``<home>/tokens``), re-runs
+without them and diverges where that shows (a different ranking, a token request the tape does not hold).
 
 It reports the first divergence, in this order as they happen: a speaker the flow chose differently,
 a segment that starts elsewhere (its task), a model request that differs, a tool call whose name,
@@ -59,7 +63,9 @@ from reelcrew.agents.offline_planner import OfflinePlanner
 from reelcrew.agents.team import FlowTermination, build_team
 from reelcrew.config import load_channel
 from reelcrew.progress import NullProgress
+from reelcrew.redaction import scrub
 from reelcrew.settings import Settings, get_settings
+from reelcrew.tools.net.cassette import Tape
 from reelcrew.tools.store import RunStore, open_store
 from reelcrew.transcripts import Transcript, load
 
@@ -89,6 +95,7 @@ class RerunReport:
     speakers_compared: int = 0
     note: str = ""
     updated: bool = False  # --update rewrote the transcript
+    http_answered: int = 0  # outside HTTP requests answered from the recording
     seconds: float = 0.0
 
 
@@ -170,6 +177,7 @@ class Harness:
         self._turn = 0
         self._gate = 0
         self.replays: list[ReplayClient] = []
+        self.tape = Tape(recorded=list(t.http))  # the recorded outside HTTP, given back request by request
         first = next((s.get("clock") for s in t.segments if s.get("clock")), None)
         self.now = _when(first) or _when(os.environ.get("CREW_NOW")) or _run_id_time(t.run_id) or clock.now()
 
@@ -345,8 +353,13 @@ async def _rerun_live(path: Path, t: Transcript, settings: Settings, *, update: 
 
         def heard(method: str, url: str) -> None:
             refused.append(f"{method} {url}")
-            harness.diverged(f"the re-run made an outside HTTP request ({method} {url[:120]}); HTTP is not "
-                             f"recorded in transcripts yet, so a re-run makes none")
+            tape = harness.tape
+            if tape.missing_body == f"{method.upper()} {scrub(url)}":
+                why = "the recording kept that exchange without its body (too large: a media download or upload)"
+            else:
+                why = "the recording holds no such request"
+            harness.diverged(f"the re-run made an outside HTTP request ({method} {scrub(url)[:120]}): {why}; "
+                             f"refused, nothing was sent")
 
         with clock.use_clock(lambda: harness.now), outside_calls_refused(heard):
             outcome = await _drive(t.run_id, cfg, store, sandbox, t.platforms, harness.approve, False,
@@ -358,7 +371,8 @@ async def _rerun_live(path: Path, t: Transcript, settings: Settings, *, update: 
                              harness.divergence, requests_compared=harness.requests_compared,
                              requests_recorded=sum(1 for r in t.model_responses
                                                    if r.get("request") is not None and r.get("result") is not None),
-                             tool_calls_compared=len(made.tool_calls), speakers_compared=harness.speakers_compared)
+                             tool_calls_compared=len(made.tool_calls), speakers_compared=harness.speakers_compared,
+                             http_answered=harness.tape.answered)
         if t.world is None:
             report.note = "this transcript predates live re-runs (no recorded world): it was recorded again"
         if update:

@@ -63,6 +63,17 @@ class Segment(_Open):
     clock: str | None = None  # when the segment started (ISO 8601): a re-run pins the clock there
 
 
+class HttpExchange(_Open):
+    """One outside HTTP exchange on the run's tape (``tools/net/cassette.py``)."""
+
+    method: str
+    url: str
+    status: int | None = None
+    text: str | None = None
+    base64: str | None = None
+    error: str | None = None
+
+
 class World(_Open):
     """What a live re-run takes from the recorded run (``reelcrew.replay``)."""
 
@@ -94,6 +105,7 @@ class TranscriptFile(_Open):
     gates: list[dict[str, Any]] = []
     team_state: dict[str, Any] | None = None
     world: World | None = None
+    http: list[HttpExchange] = []
 
 
 _CONTENT_SHAPES: dict[str, Any] = {
@@ -110,7 +122,7 @@ _CONTENT_SHAPES: dict[str, Any] = {
 def _where(loc: tuple[Any, ...]) -> str:
     parts, i = [], 0
     names = {"segments": "segment", "messages": "message", "model_responses": "model response",
-             "tool_calls": "recorded tool call"}
+             "tool_calls": "recorded tool call", "http": "HTTP exchange"}
     while i < len(loc):
         key = loc[i]
         if key in names and i + 1 < len(loc) and isinstance(loc[i + 1], int):

@@ -39,6 +39,7 @@ class Transcript:
     # scale and switches it ran with; each segment also keeps its ``clock`` (the time it started). None: an older
     # transcript, which re-runs from the record alone
     world: dict[str, Any] | None = None
+    http: list[dict[str, Any]] = field(default_factory=list)  # outside HTTP exchanges (tools/net/cassette.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +53,7 @@ class Transcript:
             "team_state": self.team_state,
             **({"mcp": self.mcp} if self.mcp else {}),
             **({"world": self.world} if self.world else {}),
+            **({"http": self.http} if self.http else {}),
         }
 
     @classmethod
@@ -62,7 +64,8 @@ class Transcript:
                    model_responses=data.get("model_responses", []), tool_calls=data.get("tool_calls", []),
                    gates=data.get("gates", []), team_state=data.get("team_state"), status=run.get("status", "?"),
                    video_path=run.get("video_path"), mcp=data.get("mcp") if isinstance(data.get("mcp"), dict) else None,
-                   world=data.get("world") if isinstance(data.get("world"), dict) else None)
+                   world=data.get("world") if isinstance(data.get("world"), dict) else None,
+                   http=data.get("http") if isinstance(data.get("http"), list) else [])
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -140,7 +140,7 @@ def test_outside_calls_are_refused_only_inside_the_block() -> None:
         with Http(Service("feed", base_url="https://feeds.example.com"), transport=answered) as http:
             with pytest.raises(NetError) as err:
                 http.get("https://feeds.example.com/rss")
-    assert err.value.code == "replay" and "no outside HTTP call" in err.value.message
+    assert err.value.code == "replay" and "no outside HTTP call the recording does not hold" in err.value.message
     assert heard == ["GET https://feeds.example.com/rss"]
     with Http(Service("feed", base_url="https://feeds.example.com"), transport=answered) as http:
         assert http.get("https://feeds.example.com/rss").text == "ok"
