@@ -309,10 +309,10 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
     ctx.record.calls = transcript.tool_calls
     tape = harness.tape if harness is not None else Tape(kept=transcript.http)
     transcript.http = tape.kept
-    taping = TAPE.set(tape)  # the run's outside HTTP, kept for the transcript (or, re-running, given back from it)
     store.update_run(run_id, transcript_path=str(path))
     decide = approver if not yes else _yes_then(approver)
     task: str | None = f"Produce one short video for channel {cfg.name} (run {run_id})." if fresh else None
+    taping = TAPE.set(tape)  # the run's outside HTTP, kept for the transcript (or, re-running, given back from it)
     try:
         if harness is not None:
             ctx.outside = harness.outside()  # outside servers are the outside world: answered from the recording

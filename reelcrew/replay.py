@@ -307,8 +307,8 @@ class Harness:
 
 @contextmanager
 def _sandbox(settings: Settings, world: dict[str, Any], update: bool) -> Iterator[tuple[Settings, Path, Path]]:
-    """A throw-away CREW_HOME and conversations folder for the re-run, with the recorded run's switches,
-    no injected faults, and no outside HTTP; the process's settings are restored afterwards."""
+    """A throw-away CREW_HOME and conversations folder for the re-run, with the recorded run's render scale and
+    switches and no injected faults; the process's environment and settings are restored afterwards."""
     keep = {k: os.environ.get(k) for k in ("CREW_HOME", "CREW_CONVERSATIONS_DIR", "CREW_RENDER_SCALE",
                                            "CREW_COORDINATION", "CREW_CONTEXT_BOUNDS", "CREW_FAULTS")}
     scale = world.get("render_scale", settings.render_scale)
@@ -320,9 +320,12 @@ def _sandbox(settings: Settings, world: dict[str, Any], update: bool) -> Iterato
         # the patched voice model is built once per home (a child process, ~350 MB while it runs): the re-run uses
         # and fills the user's own voice cache, so it is built once, not once per re-run
         piper = settings.cache_dir / "piper"
-        piper.mkdir(parents=True, exist_ok=True)
         (home / "cache").mkdir(parents=True)
-        (home / "cache" / "piper").symlink_to(piper, target_is_directory=True)
+        try:
+            piper.mkdir(parents=True, exist_ok=True)
+            (home / "cache" / "piper").symlink_to(piper, target_is_directory=True)
+        except OSError:  # a read-only home: the sandbox builds its own
+            pass
         os.environ.update(CREW_HOME=str(home), CREW_CONVERSATIONS_DIR=str(root / "conversations"),
                           CREW_RENDER_SCALE=str(scale),
                           CREW_COORDINATION="1" if world.get("coordination", settings.coordination) else "0",

@@ -144,3 +144,21 @@ def test_outside_calls_are_refused_only_inside_the_block() -> None:
     assert heard == ["GET https://feeds.example.com/rss"]
     with Http(Service("feed", base_url="https://feeds.example.com"), transport=answered) as http:
         assert http.get("https://feeds.example.com/rss").text == "ok"
+
+
+async def test_the_clock_comes_from_the_recording_not_from_today(layers, monkeypatch) -> None:
+    """A tool that reads the clock gives the recorded answer in a re-run made on another day."""
+    from reelcrew import clock
+    from reelcrew.agents import publisher
+
+    monkeypatch.setattr(publisher, "schedule_slots", lambda ctx: [{"platform": "outbox", "at": None,
+                                                                   "reason": f"planned at {clock.now_iso()}"}])
+    outcome = await start_run("demo", yes=True)
+    path = Path(outcome.transcript_path)
+    recorded = load(path)
+    assert {s["clock"] for s in recorded.segments} == {"2026-11-26T12:00:00+00:00"}  # tests/conftest.py's CREW_NOW
+    monkeypatch.setenv("CREW_NOW", "2027-03-01T08:30:00+00:00")
+    report = await rerun_transcript(path)
+    assert report.divergence is None, report.divergence
+    plan = next(c for c in recorded.tool_calls if c["name"] == "plan_schedule")
+    assert "planned at 2026-11-26T12:00:00+00:00" in plan["result"]
