@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, AsyncGenerator, Mapping, Sequence
+from typing import Any, AsyncGenerator, Callable, Mapping, Sequence
 from urllib.parse import parse_qsl
 
 import yaml
@@ -330,13 +330,20 @@ class RecordingClient(_Wrapper):
         return res
 
 
+def _closing() -> CreateResult:
+    return CreateResult(finish_reason="stop", content="The re-run diverged from the recording; stopping here.",
+                        usage=RequestUsage(prompt_tokens=0, completion_tokens=0), cached=False)
+
+
 class ReplayClient(_Wrapper):
     """Answers from recorded responses, in order, for one agent, like a VCR cassette: each request is first
     compared with the recorded one, and the first that differs is a divergence (which call, what changed).
     Running past the record is a divergence too."""
 
     def __init__(self, agent: str, responses: list[dict[str, Any]], info: ModelInfo,
-                 total: int | None = None) -> None:
+                 total: int | None = None, *, normalise: Callable[[list[str]], list[str]] | None = None,
+                 sink: Callable[[str], None] | None = None, lenient: bool = False,
+                 halt: Callable[[], bool] | None = None) -> None:
         super().__init__(None, info)
         self.agent = agent
         self._responses = list(responses)  # transcript entries: {"result", "request"?, "call"?: overall number}
@@ -344,25 +351,44 @@ class ReplayClient(_Wrapper):
         self.used = 0
         self.compared = 0
         self.divergence: str | None = None  # kept here: AutoGen hands the agent's exception on as text
+        self._normalise = normalise or (lambda lines: lines)  # volatile parts (a live re-run's home) made alike
+        self._sink = sink  # told of a divergence as it happens (a live re-run reports the first of any kind)
+        self._lenient = lenient  # re-recording: a request that differs still gets the recorded answer
+        # a live re-run that has diverged: the agent gets a closing answer in words (its turn ends, the re-run
+        # stops at the next turn) instead of an exception that AutoGen would log with its traceback
+        self._halt = halt
 
     async def create(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = [],
                      **kwargs: Any) -> CreateResult:
         from reelcrew.agents.context import ReplayDivergence
 
+        if self._halt is not None and self._halt():
+            return _closing()
         if self.used >= len(self._responses):
-            self.divergence = (f"{self.agent} asked its model for response #{self.used + 1}, "
-                               f"but the transcript holds only {len(self._responses)}")
+            self._diverged(f"{self.agent} asked its model for response #{self.used + 1}, "
+                           f"but the transcript holds only {len(self._responses)}")
+            if self._halt is not None and self._halt():
+                return _closing()
             raise ReplayDivergence(self.divergence)
         entry = self._responses[self.used]
         self.used += 1
         recorded = entry.get("request")
         if recorded is not None:
-            now = request_lines(messages, tools)
+            recorded, now = self._normalise(recorded), self._normalise(request_lines(messages, tools))
             if now != recorded:
-                self.divergence = self._differs(entry, recorded, now)
-                raise ReplayDivergence(self.divergence)
-            self.compared += 1
+                self._diverged(self._differs(entry, recorded, now))
+                if self._halt is not None and self._halt():
+                    return _closing()
+                if not self._lenient:
+                    raise ReplayDivergence(self.divergence)
+            else:
+                self.compared += 1
         return CreateResult.model_validate(entry["result"])
+
+    def _diverged(self, text: str) -> None:
+        self.divergence = self.divergence or text
+        if self._sink is not None:
+            self._sink(text)
 
     def _differs(self, entry: dict[str, Any], recorded: list[str], now: list[str]) -> str:
         import difflib

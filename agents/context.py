@@ -38,15 +38,23 @@ class ReplayDivergence(Exception):
 
 @dataclass
 class ToolRecord:
-    """Every tool call of a run, in order, so a transcript can be re-run without side effects.
+    """Every tool call of a run, in order, so a transcript can be re-run.
 
-    In ``replay`` mode a tool is not executed: its recorded result is returned, and a
-    call whose name or arguments differ from the record is a divergence.
+    In ``replay`` mode (an older transcript's re-run) a tool is not executed: its recorded result
+    is returned, and a call whose name or arguments differ from the record is a divergence.
+    With ``expected`` (a live re-run, ``reelcrew.replay``) tools run for real and each call
+    (``add``) is compared with the recorded one: name, arguments, then the result, both results
+    passed through ``normalise`` first; the first difference goes to ``sink``. Outside (MCP)
+    tools are the outside world: in a live re-run they are answered from the record (``outside``).
     """
 
     calls: list[dict[str, Any]] = field(default_factory=list)
     replay: list[dict[str, Any]] | None = None
     divergence: str | None = None
+    expected: list[dict[str, Any]] | None = None
+    normalise: Callable[[str], str] = str
+    sink: Callable[[str], None] | None = None
+    tolerance: dict[str, float] = field(default_factory=dict)  # result keys whose numbers may differ this much
     _cursor: int = 0
 
     def answer(self, name: str, args: dict[str, Any]) -> str:
@@ -61,6 +69,98 @@ class ToolRecord:
                                f"but re-run called {name}({args})")
             raise ReplayDivergence(self.divergence)
         return rec["result"]
+
+    def add(self, name: str, args: dict[str, Any], text: str) -> None:
+        """A call that ran: kept, and in a live re-run compared with the recorded call at the same place."""
+        self.calls.append({"name": name, "arguments": args, "result": text})
+        if self.expected is None:
+            return
+        n = len(self.calls)
+        rec = self._same_call(n, name, args)
+        if rec is None:
+            return
+        differs = result_difference(self.normalise(rec["result"]), self.normalise(text), self.tolerance)
+        if differs:
+            self._diverged(f"tool call #{n} {name}: the result differs from the recording {differs}")
+
+    def outside(self, name: str, args: dict[str, Any]) -> str:
+        """An outside tool's answer in a live re-run: the recorded one, if the call is the recorded call."""
+        assert self.expected is not None
+        n = len(self.calls) + 1
+        rec = self._same_call(n, name, args)
+        text = rec["result"] if rec is not None else result(ok=False, error="not in the recording")
+        self.calls.append({"name": name, "arguments": args, "result": text})
+        return text
+
+    def _same_call(self, n: int, name: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        assert self.expected is not None
+        if n > len(self.expected):
+            self._diverged(f"tool call #{n} {name}({_short(args)}) is not in the recording "
+                           f"(it holds {len(self.expected)} calls)")
+            return None
+        rec = self.expected[n - 1]
+        if rec["name"] != name:
+            self._diverged(f"tool call #{n}: recorded {rec['name']}({_short(rec['arguments'])}), "
+                           f"re-run called {name}({_short(args)})")
+            return None
+        if rec["arguments"] != args:
+            self._diverged(f"tool call #{n} {name}: arguments differ {result_difference(rec['arguments'], args)}")
+            return None
+        return rec
+
+    def _diverged(self, text: str) -> None:
+        if self.divergence is None:
+            self.divergence = text
+        if self.sink is not None:
+            self.sink(text)
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def result_difference(recorded: Any, now: Any, tolerance: dict[str, float] | None = None) -> str:
+    """Where two tool results (JSON text or values) first differ, shortly: ``at `uploads[0].status`: recorded
+    'scheduled', re-run 'draft'``; empty when they are the same. Numbers under a key in ``tolerance`` are the
+    same when they differ by at most its value."""
+    tolerance = tolerance or {}
+    def parse(v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                return json.loads(v)
+            except ValueError:
+                return v
+        return v
+
+    def first(a: Any, b: Any, path: str) -> tuple[str, Any, Any] | None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in list(a) + [k for k in b if k not in a]:
+                if key not in a or key not in b:
+                    return f"{path}.{key}".lstrip("."), a.get(key, "(absent)"), b.get(key, "(absent)")
+                x, y = a[key], b[key]
+                if (key in tolerance and isinstance(x, (int, float)) and isinstance(y, (int, float))
+                        and abs(x - y) <= tolerance[key]):
+                    continue
+                found = first(x, y, f"{path}.{key}")
+                if found:
+                    return found
+            return None
+        if isinstance(a, list) and isinstance(b, list):
+            for i, (x, y) in enumerate(zip(a, b)):
+                found = first(x, y, f"{path}[{i}]")
+                if found:
+                    return found
+            if len(a) != len(b):
+                return f"{path} (length)", len(a), len(b)
+            return None
+        return None if a == b else (path.lstrip(".") or "(whole)", a, b)
+
+    found = first(parse(recorded), parse(now), "")
+    if found is None:
+        return ""
+    where, old, new = found
+    return f"at `{where}`: recorded {_short(old, 100)}, re-run {_short(new, 100)}"
 
 
 @dataclass
@@ -286,7 +386,7 @@ class RecordedTool(FunctionTool):
                 raise
             result = self._stop(exc, failure, tries)
         text = result if isinstance(result, str) else json.dumps(result)
-        record.calls.append({"name": self.name, "arguments": arguments, "result": text})
+        record.add(self.name, arguments, text)
         return text
 
     def _store_failure(self, exc: Exception, failure: FailureClass, tries: int, *, permanent: bool) -> None:

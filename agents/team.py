@@ -123,11 +123,13 @@ FACTORIES_ROLES = {
 def build_team(ctx: RunContext, clients: dict[str, ChatCompletionClient], selector_client: ChatCompletionClient,
                *, model_selection: bool, selector_override: Callable[..., str | None] | None = None,
                termination_override: TerminationCondition | None = None,
-               selector_log: list[dict[str, Any]] | None = None) -> SelectorGroupChat:
+               selector_log: list[dict[str, Any]] | None = None,
+               on_speaker: Callable[[str], None] | None = None) -> SelectorGroupChat:
     """The crew for one run. ``clients`` maps each agent name to its model client.
 
-    The overrides are for re-running a transcript, where the recorded speakers and
-    segment lengths stand in for the run store's state.
+    The overrides are for re-running an older transcript, where the recorded speakers and
+    segment lengths stand in for the run store's state. ``on_speaker`` hears each speaker the
+    flow (or the selector model) chose: a live re-run compares it with the recorded one.
     """
     participants = [FACTORIES[name](ctx, clients[name]) for name in AGENTS]
 
@@ -135,6 +137,12 @@ def build_team(ctx: RunContext, clients: dict[str, ChatCompletionClient], select
         return next_step(ctx.store, ctx.run_id, ctx.channel, coordination=ctx.settings.coordination)
 
     async def selector_func(thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> str | None:
+        chosen = await choose(thread)
+        if on_speaker is not None:
+            on_speaker(chosen)
+        return chosen
+
+    async def choose(thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> str:
         step = current()
         if model_selection and not ctx.settings.context_bounds and step.speaker:
             # the naive baseline (CREW_CONTEXT_BOUNDS=0): the model picks every speaker from the whole thread

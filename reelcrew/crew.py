@@ -9,21 +9,20 @@ are saved, the human decides, and the next segment starts with that decision.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from autogen_agentchat.base import TaskResult, TerminationCondition
-from autogen_agentchat.messages import BaseAgentEvent, BaseChatMessage, StopMessage
+from autogen_agentchat.base import TaskResult
+from autogen_agentchat.messages import BaseChatMessage
 
-from reelcrew.agents.brains import RecordingClient, ReplayClient, check_brains, effective_brains, is_offline
+from reelcrew.agents.brains import RecordingClient, check_brains, effective_brains, is_offline
 from reelcrew.agents.model_calls import ModelBoundReached, ModelMeter, metered_clients
-from reelcrew.agents.context import ReplayDivergence, RunContext, ToolRecord
+from reelcrew.agents.context import RunContext
 from reelcrew.agents.flow import AGENTS, next_step
 from reelcrew.agents.gates import GateAnswer, GateRequest, apply_decision, gate_request
-from reelcrew.agents.offline_planner import OfflinePlanner
 from reelcrew.agents.team import build_team
+from reelcrew import clock
 from reelcrew.config import ChannelConfig, load_channel
 from reelcrew.errors import BudgetExceeded, ConfigError, InputError
 from reelcrew.faults import injector_for
@@ -32,9 +31,13 @@ from reelcrew.settings import Settings, get_settings
 from reelcrew.shorten import shorten
 from reelcrew.tools.script.checks import check_script
 from reelcrew.tools.script.models import Script
+from reelcrew.tools.net.cassette import TAPE, Tape
 from reelcrew.tools.store import Gate, RunRecord, RunStore, open_store
 from reelcrew.tools.store.leases import Lease, channel_lease, holder_of, run_lease
 from reelcrew.transcripts import Transcript, load
+
+if TYPE_CHECKING:
+    from reelcrew.replay import RerunReport
 
 Approver = Callable[[GateRequest], Awaitable[GateAnswer | None]]
 AUTO_GATES = ("script", "publish")  # --yes approves these; money and escalations always ask
@@ -273,8 +276,18 @@ def _clients(cfg: ChannelConfig, settings: Settings, log: list[dict[str, Any]],
     return clients, RecordingClient(built["selector"], "selector", log), not is_offline(specs["selector"]), specs
 
 
+def world_of(settings: Settings) -> dict[str, Any]:
+    """What a live re-run needs of the world a run saw, besides each segment's clock (``reelcrew.replay``)."""
+    return {"home": str(settings.home), "render_scale": settings.render_scale,
+            "coordination": settings.coordination, "context_bounds": settings.context_bounds}
+
+
 async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Settings, platforms: list[str],
-                 approver: Approver | None, yes: bool, progress: Progress, *, fresh: bool) -> RunOutcome:
+                 approver: Approver | None, yes: bool, progress: Progress, *, fresh: bool,
+                 harness: Any = None) -> RunOutcome:
+    """Drive a run segment by segment. ``harness`` (``reelcrew.replay.Harness``) is a live re-run's: it gives
+    the model clients (answering from the recording), the tool record (comparing with it), hears each speaker
+    and segment, and stops the run at the first divergence."""
     ctx = _context(run_id, cfg, store, settings, platforms, progress)
     run = store.get_run(run_id)
     life = int(run.options.get("lives", 0)) + 1  # each start or resume is a new process life
@@ -284,19 +297,30 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
     transcript = load(path) if (not fresh and path.exists()) else None
     model_log: list[dict[str, Any]] = transcript.model_responses if transcript else []
     meter = ModelMeter(run_id, cfg, store)
-    clients, selector, model_selection, specs = _clients(cfg, settings, model_log, meter)
+    if harness is None:
+        clients, selector, model_selection, specs = _clients(cfg, settings, model_log, meter)
+    else:
+        clients, selector, model_selection, specs = harness.clients(model_log, meter)
+        ctx.record = harness.record
     ctx.free_brains = _free_brains(specs)
     if transcript is None:
         transcript = Transcript(run_id=run_id, channel=cfg.name, brains=specs, platforms=platforms,
-                                model_responses=model_log)
+                                model_responses=model_log, world=world_of(settings))
     ctx.record.calls = transcript.tool_calls
+    tape = harness.tape if harness is not None else Tape(kept=transcript.http)
+    transcript.http = tape.kept
     store.update_run(run_id, transcript_path=str(path))
     decide = approver if not yes else _yes_then(approver)
     task: str | None = f"Produce one short video for channel {cfg.name} (run {run_id})." if fresh else None
+    taping = TAPE.set(tape)  # the run's outside HTTP, kept for the transcript (or, re-running, given back from it)
     try:
-        if not await _open_outside(ctx, transcript, progress):
+        if harness is not None:
+            ctx.outside = harness.outside()  # outside servers are the outside world: answered from the recording
+        elif not await _open_outside(ctx, transcript, progress):
             return _outcome(ctx, path)  # a required MCP server did not start: the run failed with the cause
-        team = build_team(ctx, clients, selector, model_selection=model_selection, selector_log=model_log)
+        team = build_team(ctx, clients, selector, model_selection=model_selection, selector_log=model_log,
+                          termination_override=harness.termination(ctx) if harness else None,
+                          on_speaker=harness.speaker if harness else None)
         state = store.latest_team_state(run_id)
         if state:
             await team.load_state(state)
@@ -315,11 +339,21 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
                     break
                 task = apply_decision(ctx, answer)
                 transcript.gates.append({"gate": request.gate, "subject": request.subject,
-                                         "decision": answer.decision, "reason": answer.reason})
+                                         "decision": answer.decision, "reason": answer.reason,
+                                         **({"edited_script": answer.edited_script.model_dump(mode="json")}
+                                            if answer.edited_script is not None else {})})
                 continue
             meter.refresh()
-            await _segment(team, ctx, transcript, task or f"CONTINUE: resume run {run_id} at stage {step.stage}.",
-                           meter)
+            task = task or f"CONTINUE: resume run {run_id} at stage {step.stage}."
+            if harness is not None:
+                harness.segment(len(transcript.segments), task)
+            try:
+                await _segment(team, ctx, transcript, task, meter)
+            except Exception:
+                if harness is None or not harness.stop:
+                    raise  # a re-run's divergence stopped an agent mid-turn: reported, not raised
+            if harness is not None and harness.stop:
+                break
             task = None
             transcript.team_state = await team.save_state()
             store.save_team_state(run_id, transcript.team_state)
@@ -339,6 +373,7 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
         transcript.save(path)
         for client in [*clients.values(), selector]:  # model clients hold HTTP connections
             await client.close()
+        TAPE.reset(taping)
     return _outcome(ctx, path)
 
 
@@ -383,7 +418,7 @@ def _yes_then(approver: Approver | None) -> Approver:
 async def _segment(team: Any, ctx: RunContext, transcript: Transcript, task: str,
                    meter: ModelMeter | None = None) -> None:
     messages: list[dict[str, Any]] = []
-    segment = {"task": task, "messages": messages, "stop_reason": None}
+    segment = {"task": task, "messages": messages, "stop_reason": None, "clock": clock.now().isoformat()}
     transcript.segments.append(segment)
     try:
         async for item in team.run_stream(task=task):
@@ -431,105 +466,9 @@ def _outcome(ctx: RunContext, path: Path) -> RunOutcome:
 
 # -- re-running a transcript ----------------------------------------------------
 
-@dataclass
-class RerunReport:
-    transcript: str
-    segments: int
-    compared: int  # messages that matched the record
-    divergence: str | None
-    requests_compared: int = 0  # model requests that matched the recorded ones
-    requests_recorded: int = 0  # model calls whose request the transcript holds (older transcripts: none)
+async def rerun_transcript(path: Path, settings: Settings | None = None, *, update: bool = False) -> "RerunReport":
+    """Re-run a transcript against today's flow and tools, the outside world from the recording
+    (``reelcrew.replay``); with ``update``, record it again from today's behaviour."""
+    from reelcrew.replay import rerun_transcript as rerun
 
-
-class _ReplayTermination(TerminationCondition):
-    """Ends each re-run segment after as many agent turns as the record holds."""
-
-    component_type = "termination"
-
-    def __init__(self, counts: list[int]) -> None:
-        self._counts, self._segment, self._seen, self._done = counts, 0, 0, False
-
-    @property
-    def terminated(self) -> bool:
-        return self._done
-
-    async def __call__(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> StopMessage | None:
-        self._seen += sum(1 for m in messages if isinstance(m, BaseChatMessage) and m.source in AGENTS)
-        if self._seen >= self._counts[self._segment]:
-            self._done = True
-            return StopMessage(content="end of recorded segment", source="replay")
-        return None
-
-    async def reset(self) -> None:
-        self._segment, self._seen, self._done = self._segment + 1, 0, False
-
-
-def _comparable(dump: dict[str, Any]) -> tuple[str, str, str]:
-    content = dump.get("content")
-    if isinstance(content, list):
-        content = [{k: v for k, v in c.items() if k not in ("id", "call_id")} if isinstance(c, dict) else c
-                   for c in content]
-    return dump.get("type", ""), dump.get("source", ""), str(content)
-
-
-async def rerun_transcript(path: Path, settings: Settings | None = None) -> RerunReport:
-    """Re-execute a recorded run like a VCR: today's agents, prompts, schemas and context bounds, with the
-    model's answers and the tools' results taken from the record.
-
-    Each model request is compared with the recorded one before its recorded answer is given, so a prompt,
-    schema or code change that alters what a model would be asked is reported at the first call it
-    changes (which call, which agent, a short diff); tool calls must match the record too, and so must
-    the messages of each segment. Transcripts written before requests were recorded are compared on
-    tool calls and messages only (``requests_recorded`` is 0).
-    """
-    settings = settings or get_settings()
-    t = load(path)
-    cfg = load_channel(t.channel, settings) if t.channel else load_channel("demo", settings)
-    speakers = [m["content"][0] for seg in t.segments for m in seg["messages"] if m.get("type") == "SelectSpeakerEvent"]
-    counts = [sum(1 for m in seg["messages"] if m.get("source") in AGENTS and m.get("type") in
-                  ("TextMessage", "ToolCallSummaryMessage", "HandoffMessage")) for seg in t.segments]
-    info = OfflinePlanner().model_info
-    answered = [r for r in t.model_responses if r.get("result") is not None]
-    numbered = [{**r, "call": i + 1} for i, r in enumerate(answered)]
-    clients = {name: ReplayClient(name, [r for r in numbered if r.get("agent") == name], info, total=len(numbered))
-               for name in AGENTS}
-    recorded = sum(1 for r in numbered if r.get("request") is not None and r.get("agent") in AGENTS)
-    compared = 0
-
-    def report(divergence: str | None) -> RerunReport:
-        return RerunReport(str(path), len(t.segments), compared, divergence,
-                           requests_compared=sum(c.compared for c in clients.values()), requests_recorded=recorded)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        ctx = RunContext(run_id=t.run_id, channel=cfg, store=RunStore(Path(tmp) / "replay.sqlite3"),
-                         settings=settings, platforms=t.platforms, record=ToolRecord(replay=t.tool_calls),
-                         free_brains=_free_brains(t.brains))
-        if t.mcp:  # outside tools as the run had them, answered from the record (no server is started)
-            from reelcrew.mcp.outside import OpenServers
-
-            ctx.outside = OpenServers.from_record(t.mcp)
-        queue = iter(speakers)
-        team = build_team(ctx, clients, OfflinePlanner(), model_selection=False,
-                          selector_override=lambda thread: next(queue, None) or "Publisher",
-                          termination_override=_ReplayTermination(counts or [0]))
-        for i, seg in enumerate(t.segments):
-            expected = [_comparable(m) for m in seg["messages"] if m.get("type") != "StopMessage"]
-            got: list[tuple[str, str, str]] = []
-            try:
-                async for item in team.run_stream(task=seg["task"]):
-                    if not isinstance(item, TaskResult) and item.dump().get("type") != "StopMessage":
-                        got.append(_comparable(item.dump()))
-            except Exception as exc:  # AutoGen hands an agent's error back as text: the record kept the real one
-                found = next((c.divergence for c in clients.values() if c.divergence), None) or ctx.record.divergence
-                if found is None:  # an agent failing on recorded data is a divergence too
-                    cause = exc.__cause__ or exc
-                    found = f"{type(cause).__name__}: {str(cause).strip().splitlines()[0][:300] if str(cause).strip() else ''}"
-                return report(f"segment {i + 1}: {found}")
-            for j, (want, have) in enumerate(zip(expected, got)):
-                compared += 1
-                if want != have:
-                    return report(f"segment {i + 1}, message {j + 1}: recorded {want[0]} from {want[1]}: "
-                                  f"{want[2][:160]!r}; re-run gave {have[0]} from {have[1]}: {have[2][:160]!r}")
-            if len(expected) != len(got):
-                return report(f"segment {i + 1}: recorded {len(expected)} messages, re-run produced {len(got)}")
-    return report(None)
+    return await rerun(path, settings, update=update)

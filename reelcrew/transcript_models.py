@@ -60,6 +60,27 @@ class ToolResult(_Open):
 class Segment(_Open):
     task: str | list[Any] | None = None
     messages: list[Message]
+    clock: str | None = None  # when the segment started (ISO 8601): a re-run pins the clock there
+
+
+class HttpExchange(_Open):
+    """One outside HTTP exchange on the run's tape (``tools/net/cassette.py``)."""
+
+    method: str
+    url: str
+    status: int | None = None
+    text: str | None = None
+    base64: str | None = None
+    error: str | None = None
+
+
+class World(_Open):
+    """What a live re-run takes from the recorded run (``reelcrew.replay``)."""
+
+    home: str
+    render_scale: float = 1.0
+    coordination: bool = True
+    context_bounds: bool = True
 
 
 class ModelResponse(_Open):
@@ -83,6 +104,8 @@ class TranscriptFile(_Open):
     tool_calls: list[RecordedToolCall] = []
     gates: list[dict[str, Any]] = []
     team_state: dict[str, Any] | None = None
+    world: World | None = None
+    http: list[HttpExchange] = []
 
 
 _CONTENT_SHAPES: dict[str, Any] = {
@@ -99,7 +122,7 @@ _CONTENT_SHAPES: dict[str, Any] = {
 def _where(loc: tuple[Any, ...]) -> str:
     parts, i = [], 0
     names = {"segments": "segment", "messages": "message", "model_responses": "model response",
-             "tool_calls": "recorded tool call"}
+             "tool_calls": "recorded tool call", "http": "HTTP exchange"}
     while i < len(loc):
         key = loc[i]
         if key in names and i + 1 < len(loc) and isinstance(loc[i + 1], int):

@@ -35,7 +35,11 @@ class Transcript:
     status: str = "running"
     video_path: str | None = None
     mcp: dict[str, Any] | None = None  # outside MCP servers: started or skipped, their tools, notes
-
+    # what a re-run needs of the world the run saw (``reelcrew.replay``): the home its paths are under, the render
+    # scale and switches it ran with; each segment also keeps its ``clock`` (the time it started). None: an older
+    # transcript, which re-runs from the record alone
+    world: dict[str, Any] | None = None
+    http: list[dict[str, Any]] = field(default_factory=list)  # outside HTTP exchanges (tools/net/cassette.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +52,8 @@ class Transcript:
             "gates": self.gates,
             "team_state": self.team_state,
             **({"mcp": self.mcp} if self.mcp else {}),
+            **({"world": self.world} if self.world else {}),
+            **({"http": self.http} if self.http else {}),
         }
 
     @classmethod
@@ -57,7 +63,9 @@ class Transcript:
                    platforms=run.get("platforms", ["outbox"]), segments=data.get("segments", []),
                    model_responses=data.get("model_responses", []), tool_calls=data.get("tool_calls", []),
                    gates=data.get("gates", []), team_state=data.get("team_state"), status=run.get("status", "?"),
-                   video_path=run.get("video_path"), mcp=data.get("mcp") if isinstance(data.get("mcp"), dict) else None)
+                   video_path=run.get("video_path"), mcp=data.get("mcp") if isinstance(data.get("mcp"), dict) else None,
+                   world=data.get("world") if isinstance(data.get("world"), dict) else None,
+                   http=data.get("http") if isinstance(data.get("http"), list) else [])
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -227,25 +227,42 @@ def runs(
 
 def replay(
     path: Path = typer.Argument(..., help="A transcript, e.g. conversations/RUN_ID.json."),
-    rerun: bool = typer.Option(False, "--rerun", help="Re-execute today's crew against the recorded model answers "
-                               "(tools answered from the record) and report the first divergence: a model request, "
-                               "tool call or message that differs from the recording. Exit 1 on divergence."),
+    rerun: bool = typer.Option(False, "--rerun", help="Re-execute the run with today's flow, selector and tools "
+                               "(really: rendering, checks, outbox) in a throw-away home, taking only the outside "
+                               "world from the transcript (model answers, clock, gate decisions, outside MCP tools), "
+                               "and report the first divergence: speaker, tool call, arguments, tool result or model "
+                               "request. Exit 1 on divergence. No outside HTTP call is made."),
+    update: bool = typer.Option(False, "--update", help="With --rerun: record the transcript again from today's "
+                                "behaviour (rewritten in place, atomically, same format), e.g. after an intended "
+                                "change of the flow or a tool."),
     as_json: bool = typer.Option(False, "--json", help="Print the turns (or the re-run report) as JSON."),
 ) -> None:
     """Show a saved conversation turn by turn, or re-run it and check it reproduces."""
+    if update and not rerun:
+        raise click.UsageError("--update goes with --rerun: crew replay --rerun --update PATH")
     if rerun:
-        report = asyncio.run(rerun_transcript(path))
+        report = asyncio.run(rerun_transcript(path, update=update))
         if as_json:
             print(json.dumps(report.__dict__, indent=2))
+        elif report.updated:
+            before = f"; it differed from the old recording {escape(report.divergence)}" if report.divergence else \
+                "; it matched the old recording"
+            console.print(f"[green]re-recorded[/] {escape(str(path))}: {report.segments} segments, "
+                          f"{report.tool_calls_compared} tool calls{before}")
         elif report.divergence:
-            console.print(f"[red]diverged[/] after {report.compared} matching messages and "
+            console.print(f"[red]diverged[/] after {report.compared} matching "
+                          f"{'speakers and tool calls' if report.mode == 'live' else 'messages'} and "
                           f"{report.requests_compared} matching model requests: {escape(report.divergence)}")
         else:
             requests = (f"{report.requests_compared} model requests" if report.requests_recorded else
                         "no model requests (this transcript predates recorded requests)")
-            console.print(f"[green]reproduced[/]: {report.segments} segments, {report.compared} messages, "
-                          f"{requests}, no divergence")
-        if report.divergence:
+            what = (f"{report.speakers_compared} speakers, {report.tool_calls_compared} tool calls re-executed"
+                    if report.mode == "live" else f"{report.compared} messages")
+            console.print(f"[green]reproduced[/]: {report.segments} segments, {what}, {requests}, no divergence "
+                          f"({report.seconds:.0f} s)")
+        if report.note and not as_json:
+            console.print(f"note: {escape(report.note)}")
+        if report.divergence and not report.updated:
             raise typer.Exit(1)
         return
     transcript = load(path)

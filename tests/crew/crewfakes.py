@@ -10,7 +10,6 @@ test can point it at a platform simulator.
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -81,7 +80,8 @@ def install(patch: Patch, workdir: Path, *, real_publisher: bool = False, produc
     def publish(ctx):
         state.published += 1
         video = qa_validator._latest_good_video(ctx)
-        upload = {"platform": "outbox", "status": "published", "platform_id": f"outbox-{time.time_ns()}",
+        n = ctx.store.count_artifacts(ctx.run_id, "publication") + 1  # from the run, not the wall clock: re-runs agree
+        upload = {"platform": "outbox", "status": "published", "platform_id": f"outbox-{ctx.run_id}-{n}",
                   "url": None, "scheduled_at": None, "reused": False, "detail": ""}
         ctx.put("publication", {"video_version": video[0], "complete": True, "uploads": [upload]})
         return {"ok": True, "uploads": [upload]}

@@ -17,9 +17,10 @@ from clihelpers import run_crew
 
 
 @pytest.fixture(scope="module")
-def recording(tmp_path_factory) -> str:
+def recording(tmp_path_factory) -> tuple[str, Path]:
     """One run driven by a model through the OpenAI simulator (one rejected tool call in it), recorded once
-    for the module: a re-run needs only the transcript (it answers the model and the tools from it)."""
+    for the module, with the layers below the agents faked (tests/crew/crewfakes.py): a re-run answers the
+    model from the transcript and runs the tools again, so each test fakes the same layers (``recorded``)."""
     from crew.crewfakes import install
 
     work = tmp_path_factory.mktemp("vcr")
@@ -37,13 +38,17 @@ def recording(tmp_path_factory) -> str:
             served.stop()
             get_settings(fresh=True)
     assert outcome.status == "published", outcome.message
-    return Path(outcome.transcript_path).read_text(encoding="utf-8")
+    return Path(outcome.transcript_path).read_text(encoding="utf-8"), work
 
 
 @pytest.fixture
-def recorded(recording: str, tmp_path: Path) -> Path:
+def recorded(recording: tuple[str, Path], tmp_path: Path, monkeypatch) -> Path:
+    from crew.crewfakes import install
+
+    text, work = recording
+    install(monkeypatch.setattr, work)  # the same fakes as the recording, writing where it wrote
     path = tmp_path / "recorded.json"
-    path.write_text(recording, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -94,13 +99,15 @@ def test_cli_rerun_exits_1_on_divergence_with_the_diff_and_0_when_unchanged(reco
                                                                             monkeypatch) -> None:
     code, out, err = run_crew(capsys, "replay", "--rerun", str(recorded))
     assert code == 0, (out, err)
-    assert "reproduced" in out and "model requests" in out
+    flat = " ".join(out.split())  # the terminal wraps long lines
+    assert "reproduced" in flat and "tool calls re-executed" in flat and "12 model requests" in flat
     from reelcrew.agents import qa_validator
 
     monkeypatch.setattr(qa_validator, "SYSTEM_MESSAGE", qa_validator.SYSTEM_MESSAGE + " Be brief.")
     code, out, err = run_crew(capsys, "replay", "--rerun", str(recorded))
     assert code == 1, (out, err)
-    assert "diverged" in out and "QAValidator's call 1" in out and "Be brief." in out
+    flat = " ".join(out.split())
+    assert "diverged" in flat and "(QAValidator)" in flat and "QAValidator's call 1" in flat and "Be brief." in flat
     assert "Traceback" not in out + err
 
 

@@ -26,7 +26,8 @@ import ssl
 import time
 import zlib
 from functools import lru_cache
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
@@ -35,6 +36,7 @@ import httpx
 
 from reelcrew.errors import CrewError, FailureClass
 from reelcrew.redaction import is_secret_name, scrub
+from reelcrew.tools.net.cassette import TAPE, response as cassette_response
 from reelcrew.tools.net.deadline import DeadlineTransport, call_deadline
 from reelcrew.tools.net.hosts import HostPolicy, UntrustedHost
 from reelcrew.tools.net.limits import Limits
@@ -59,6 +61,32 @@ class NetError(CrewError):
 
     exit_code = 3
     default_failure = FailureClass.TRANSIENT
+
+
+# A live re-run (``reelcrew.replay``) must never reach a real vendor or platform: while it runs, a request the
+# recording's tape does not answer (tools/net/cassette.py) is refused here, before anything is sent, and the re-run
+# hears of it. Process-wide, not a context variable: a safety net whatever thread or task makes the request.
+_REFUSE: list[Callable[[str, str], None]] = []
+
+
+@contextmanager
+def outside_calls_refused(heard: Callable[[str, str], None]) -> Iterator[None]:
+    """Within the block no request leaves the process: ``heard(method, url)`` is told, then a ``NetError``
+    (class config, so nothing retries it) stops the call."""
+    _REFUSE.append(heard)
+    try:
+        yield
+    finally:
+        _REFUSE.remove(heard)
+
+
+def _refused(method: str, url: str, service: str) -> None:
+    if not _REFUSE:
+        return
+    _REFUSE[-1](method, url)
+    raise NetError(f"a re-run makes no outside HTTP call the recording does not hold ({method} {scrub(url)[:120]})",
+                   code="replay", failure=FailureClass.CONFIG, where=service,
+                   hint="record the run again (`crew replay --rerun --update`) if the new request is intended")
 
 
 @dataclass
@@ -219,6 +247,39 @@ class _Exchange:
         return NetError(f"{self.service.name} unreachable ({type(exc).__name__})", code="network",
                         where=self.service.name)
 
+    # the run's HTTP on tape (tools/net/cassette.py): kept for the transcript, or given back in a re-run
+    def _taped(self, url: str, params: Any) -> str:
+        url = self.absolute(url)
+        return str(httpx.URL(url, params=params)) if params else url
+
+    def from_tape(self, method: str, url: str, params: Any, sink: BinaryIO | None) -> httpx.Response | None:
+        """A re-run's recorded answer to this request (after the same host checks as a real one), or None."""
+        self.check(self.absolute(url), params, "URL")
+        tape = TAPE.get()
+        if tape is None or not tape.replaying:
+            return None
+        full = self._taped(url, params)
+        entry = tape.answer(method.upper(), full)
+        if entry is None:
+            return None  # not on the tape: the request is refused (``_refused``) and the re-run hears of it
+        if "error" in entry:
+            raise NetError(str(entry.get("message") or "recorded failure"), code=str(entry["error"]),
+                           where=self.service.name)
+        resp = cassette_response(entry, method.upper(), full)
+        if sink is not None:
+            sink.write(resp.content)
+        return resp
+
+    def tape(self, method: str, url: str, params: Any, resp: httpx.Response, sink: BinaryIO | None) -> None:
+        tape = TAPE.get()
+        if tape is not None:
+            tape.keep(self.service.name, method.upper(), self._taped(url, params), resp, streamed=sink is not None)
+
+    def tape_error(self, method: str, url: str, params: Any, exc: NetError) -> None:
+        tape = TAPE.get()
+        if tape is not None and exc.code in ("timeout", "network", "deadline", "too_large"):
+            tape.keep_error(self.service.name, method.upper(), self._taped(url, params), exc.code, exc.message)
+
     def rebuild(self, resp: httpx.Response, body: bytes) -> httpx.Response:
         headers = [(k, v) for k, v in resp.headers.multi_items() if k.lower() not in _DROP_ON_REBUILD]
         return httpx.Response(resp.status_code, headers=headers, content=body, request=resp.request)
@@ -241,13 +302,22 @@ class Http(_Exchange):
                 sink: BinaryIO | None = None, **kw: Any) -> httpx.Response:
         cap, seconds = self.budget(media, max_bytes, deadline_s)
         end = time.monotonic() + seconds
-        with call_deadline(end):
-            return self._request(method, url, headers, params, cap, seconds, end, sink, kw)
+        canned = self.from_tape(method, url, params, sink)
+        if canned is not None:
+            return canned
+        try:
+            with call_deadline(end):
+                resp = self._request(method, url, headers, params, cap, seconds, end, sink, kw)
+        except NetError as exc:
+            self.tape_error(method, url, params, exc)
+            raise
+        self.tape(method, url, params, resp, sink)
+        return resp
 
     def _request(self, method: str, url: str, headers: Mapping[str, str] | None, params: Any, cap: int,
                  seconds: float, end: float, sink: BinaryIO | None, kw: dict[str, Any]) -> httpx.Response:
         url = self.absolute(url)
-        self.check(url, params, "URL")
+        _refused(method, self._taped(url, params), self.service.name)
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 with self.client.stream(method, url, headers=self.headers_for(url, headers), params=params,
@@ -314,16 +384,26 @@ class AsyncHttp(_Exchange):
                       media: bool = False, max_bytes: int | None = None, deadline_s: float | None = None,
                       sink: BinaryIO | None = None, **kw: Any) -> httpx.Response:
         cap, seconds = self.budget(media, max_bytes, deadline_s)
+        canned = self.from_tape(method, url, params, sink)
+        if canned is not None:
+            return canned
         try:
             async with asyncio.timeout(seconds):
-                return await self._request(method, url, headers, params, cap, seconds, sink, kw)
+                resp = await self._request(method, url, headers, params, cap, seconds, sink, kw)
         except TimeoutError:
-            raise self.late(seconds) from None
+            exc = self.late(seconds)
+            self.tape_error(method, url, params, exc)
+            raise exc from None
+        except NetError as exc:
+            self.tape_error(method, url, params, exc)
+            raise
+        self.tape(method, url, params, resp, sink)
+        return resp
 
     async def _request(self, method: str, url: str, headers: Mapping[str, str] | None, params: Any, cap: int,
                        seconds: float, sink: BinaryIO | None, kw: dict[str, Any]) -> httpx.Response:
         url = self.absolute(url)
-        self.check(url, params, "URL")
+        _refused(method, self._taped(url, params), self.service.name)
         for _hop in range(MAX_REDIRECTS + 1):
             try:
                 async with self.client.stream(method, url, headers=self.headers_for(url, headers), params=params,

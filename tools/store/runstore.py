@@ -185,8 +185,9 @@ class RunStore:
         return LATEST
 
     # -- runs ---------------------------------------------------------------
-    def create_run(self, channel: str, options: dict[str, Any] | None = None) -> str:
-        run_id = clock.now().astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+    def create_run(self, channel: str, options: dict[str, Any] | None = None, *, run_id: str | None = None) -> str:
+        """A new run; ``run_id`` is given only by a re-run, which keeps the recorded run's id (its one random part)."""
+        run_id = run_id or clock.now().astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
         ts = now_iso()
         with self.connect() as c:
             c.execute(
