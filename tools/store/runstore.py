@@ -1,17 +1,12 @@
-"""SQLite run store (WAL mode). Each thread keeps one connection per store (opened on its first
-operation, each operation one IMMEDIATE transaction on it), so tools running in worker threads
-and the CLI share it safely without paying for a connection, its pragmas and, when it was the
-last one open, a WAL checkpoint on every call."""
+"""SQLite run store (WAL mode). One connection per operation, so tools running in
+worker threads and the CLI can share it safely."""
 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sqlite3
-import threading
 from collections.abc import Iterator
-import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
@@ -137,82 +132,34 @@ class RunStore:
                 self._migrate()
             except sqlite3.Error as exc:
                 raise (translate_sqlite(exc, self.path) or exc) from exc
-        self._local = threading.local()  # this thread's connection: (pid, inode, connection)
 
     # -- plumbing -----------------------------------------------------------
-    def _open(self) -> sqlite3.Connection:
-        conn = connect_scrubbed(self.path, timeout=30, isolation_level=None, check_same_thread=True)
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection in a transaction: committed on success, rolled back on error.
+
+        One connection per operation, closed at its end. Kept connections (one per thread) were tried and
+        broke tests/autopilot (two runs chose the same topic; "disk I/O error" with two autopilots on one
+        home), most likely because ``check_store_file`` reads the header through a plain file descriptor
+        whenever a store is opened, and closing any descriptor on the file drops every POSIX lock this
+        process holds on it: another process's last close may then checkpoint and delete the WAL under a
+        connection kept open here."""
+        conn = connect_scrubbed(self.path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA foreign_keys=ON")
-        return conn
-
-    def _thread_connection(self) -> tuple[sqlite3.Connection, bool]:
-        """This thread's connection (opened once), and whether it is the kept one: a connection is never
-        shared across a fork, nor kept on a file that was replaced (its inode changed), nor reused while
-        this thread is inside another transaction on it (then a connection of its own, as before)."""
-        try:
-            inode = os.stat(self.path).st_ino
-        except OSError:
-            inode = None
-        kept = getattr(self._local, "conn", None)
-        if kept is not None:
-            pid, ino, conn = kept
-            if pid == os.getpid() and ino == inode and inode is not None:
-                if not conn.in_transaction:
-                    return conn, True
-                return self._open(), False
-            self._local.conn = None
-            if pid == os.getpid():
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
-        conn = self._open()
-        if inode is not None:
-            self._local.conn = (os.getpid(), inode, conn)
-            return conn, True
-        return conn, False
-
-    def _forget(self, conn: sqlite3.Connection) -> None:
-        kept = getattr(self._local, "conn", None)
-        if kept is not None and kept[2] is conn:
-            self._local.conn = None
-        with contextlib.suppress(sqlite3.Error):
-            conn.close()
-
-    def close(self) -> None:
-        """Close this thread's connection (other threads' close when their thread ends)."""
-        kept = getattr(self._local, "conn", None)
-        if kept is not None:
-            self._forget(kept[2])
-
-    @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection in a transaction: committed on success, rolled back on error."""
-        try:
-            conn, kept = self._thread_connection()
-        except sqlite3.Error as exc:
-            raise (translate_sqlite(exc, self.path) or exc) from exc
         try:
             conn.execute("BEGIN IMMEDIATE")
             yield conn
             conn.execute("COMMIT")
         except BaseException as exc:
             if conn.in_transaction:  # SQLite already rolled back after a full disk: do not hide the cause
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    self._forget(conn)
-                    kept = False
-            if isinstance(exc, sqlite3.Error):
-                if kept:  # after an error from SQLite itself, the next operation starts on a fresh connection
-                    self._forget(conn)
-                    kept = False
-                if translated := translate_sqlite(exc, self.path):
-                    raise translated from exc
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error) and (translated := translate_sqlite(exc, self.path)):
+                raise translated from exc
             raise
         finally:
-            if not kept:
-                conn.close()
+            conn.close()
 
     def _migrate(self) -> None:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
