@@ -6,6 +6,7 @@ few arguments a brain decides; the data lives in the run store.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -350,13 +351,16 @@ class RecordedTool(FunctionTool):
     def __init__(self, func: Callable[..., Any], ctx: RunContext, description: str) -> None:
         super().__init__(func, description=description, name=func.__name__)
         self._ctx = ctx
+        self._schema_cache: Any = None
 
     @property
     def schema(self) -> ToolSchema:
-        full = super().schema
-        if not self._ctx.settings.context_bounds:
-            return full
-        return lean_schema(full)  # type: ignore[return-value]
+        # built once per tool (AutoGen asks for it at every model call and building it from the function's
+        # signature costs milliseconds); each caller gets its own copy
+        if self._schema_cache is None:
+            full = super().schema
+            self._schema_cache = lean_schema(full) if self._ctx.settings.context_bounds else full
+        return copy.deepcopy(self._schema_cache)  # type: ignore[return-value]
 
     async def run(self, args: BaseModel, cancellation_token: CancellationToken) -> Any:
         arguments = args.model_dump(mode="json")

@@ -228,6 +228,38 @@ def make_home(root: Path, channels: int, per_day: int, feeds: str, *, script_cha
 
 
 # -- the autopilot, in a child process ------------------------------------------------------
+def _profiled(fn: Any, path: str) -> Any:
+    """``fn()`` under cProfile in this thread and in every thread started meanwhile (asyncio's worker threads,
+    lease heartbeats, assembly threads), merged into one pstats file at ``path``. Each thread is timed by its own
+    CPU clock (``time.thread_time``), so the figures are CPU seconds, not time spent waiting."""
+    import cProfile
+    import pstats
+
+    profiles: list[cProfile.Profile] = []
+    lock = threading.Lock()
+    real_run = threading.Thread.run
+
+    def run(self: threading.Thread) -> None:
+        prof = cProfile.Profile(time.thread_time)
+        with lock:
+            profiles.append(prof)
+        prof.runcall(real_run, self)
+
+    threading.Thread.run = run  # type: ignore[method-assign]
+    main = cProfile.Profile(time.thread_time)
+    try:
+        return main.runcall(fn)
+    finally:
+        threading.Thread.run = real_run  # type: ignore[method-assign]
+        stats = pstats.Stats(main)
+        with lock:
+            for prof in profiles:
+                with contextlib.suppress(TypeError):  # a thread still running has no stats yet
+                    prof.create_stats()
+                    stats.add(prof)
+        stats.dump_stats(path)
+
+
 def child(out: Path, render_slots: int | None, channels: list[str], pull_only: bool) -> None:
     """Run ``run_autopilot(once=True, channels=...)`` (or, with ``pull_only``, only the autopilot's scheduled
     analytics pull) and write what it cost this process (``--child``)."""
@@ -235,17 +267,18 @@ def child(out: Path, render_slots: int | None, channels: list[str], pull_only: b
 
     from reelcrew.tools.media import assemble
 
-    render_cpu = [0.0]
+    render_cpu, render_wall = [0.0], [0.0]
     lock = threading.Lock()
     real = assemble.assemble_video
 
     def measured(*args: Any, **kwargs: Any) -> Any:  # runs in the worker thread that assembles the video
-        t0 = time.thread_time()
+        t0, w0 = time.thread_time(), time.monotonic()
         try:
             return real(*args, **kwargs)
         finally:
             with lock:
                 render_cpu[0] += time.thread_time() - t0
+                render_wall[0] += time.monotonic() - w0
 
     assemble.assemble_video = measured
     from reelcrew.autopilot import Autopilot
@@ -256,12 +289,8 @@ def child(out: Path, render_slots: int | None, channels: list[str], pull_only: b
     if pull_only:
         asyncio.run(pilot.pull_analytics_due(pilot.channels()))
         report = pilot.report
-    elif os.environ.get("PORTFOLIO_PROFILE"):  # where the event loop's CPU goes (worker threads not included)
-        import cProfile
-
-        profiler = cProfile.Profile()
-        report = profiler.runcall(asyncio.run, pilot.run(once=True))
-        profiler.dump_stats(os.environ["PORTFOLIO_PROFILE"])
+    elif os.environ.get("PORTFOLIO_PROFILE"):  # where the CPU goes: the event loop and every worker thread
+        report = _profiled(lambda: asyncio.run(pilot.run(once=True)), os.environ["PORTFOLIO_PROFILE"])
     else:
         report = asyncio.run(pilot.run(once=True))
     wall = time.monotonic() - wall0
@@ -269,7 +298,9 @@ def child(out: Path, render_slots: int | None, channels: list[str], pull_only: b
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     out.write_text(json.dumps({
         "wall_s": wall, "self_cpu_s": own.ru_utime + own.ru_stime, "children_cpu_s": kids.ru_utime + kids.ru_stime,
-        "startup_cpu_s": ready.ru_utime + ready.ru_stime, "render_thread_cpu_s": render_cpu[0], "maxrss_mb": own.ru_maxrss / 1024,
+        "startup_cpu_s": ready.ru_utime + ready.ru_stime, "render_thread_cpu_s": render_cpu[0],
+        "render_wall_s": render_wall[0], "render_slots": pilot.render.size, "max_parallel": pilot.max_parallel,
+        "maxrss_mb": own.ru_maxrss / 1024,
         "report": {"started": len(report.started), "published": len(report.published), "failed": report.failed,
                    "parked": report.parked, "errors": report.errors[:20], "held_back": report.held_back[:20],
                    "steps": report.steps},
@@ -351,7 +382,7 @@ def _combined(lives: list[Life]) -> Life:
         return lives[0]
     stats = json.loads(json.dumps(lives[0].stats))
     for life in lives[1:]:
-        for k in ("wall_s", "self_cpu_s", "children_cpu_s", "startup_cpu_s", "render_thread_cpu_s"):
+        for k in ("wall_s", "self_cpu_s", "children_cpu_s", "startup_cpu_s", "render_thread_cpu_s", "render_wall_s"):
             stats[k] += life.stats[k]
         stats["maxrss_mb"] = max(stats["maxrss_mb"], life.stats["maxrss_mb"])
         for k in ("started", "published", "steps"):
@@ -506,16 +537,22 @@ def scenario(sims: Sims, root: Path, *, channels: int, per_day: int, scale: floa
     bound, arithmetic = lower_bound(runway_tasks, voice_calls, sims.runway_s, sims.voice_s, channels * per_day,
                                     DEFAULT_CONCURRENCY["elevenlabs"], DEFAULT_CONCURRENCY["runway"])
     orchestration = life.stats["self_cpu_s"] - life.stats["startup_cpu_s"] - life.stats["render_thread_cpu_s"]
+    cpu_floor = (life.stats["self_cpu_s"] + life.stats["children_cpu_s"]) / (os.cpu_count() or 1)
     out = {
         "channels": channels, "videos_per_day": per_day, "wanted": channels * per_day,
         "wall_s": round(life.wall_s, 2), "bound_s": round(bound, 2),
         "ratio_to_bound": round(life.wall_s / bound, 3) if bound else None, "bound_arithmetic": arithmetic,
         "runway_tasks": runway_tasks, "voice_calls": voice_calls, "cores": os.cpu_count(),
-        "cpu_floor_s": round((life.stats["self_cpu_s"] + life.stats["children_cpu_s"]) / (os.cpu_count() or 1), 1),
+        "cpu_floor_s": round(cpu_floor, 1),
+        # the issue's ratio stays ratio_to_bound (against the providers' bound); this one says how far the wall is
+        # from the larger of that bound and what this machine's cores need for the CPU the day took
+        "ratio_to_larger_bound": round(life.wall_s / max(bound, cpu_floor), 3) if max(bound, cpu_floor) else None,
         "autopilot_self_cpu_s": round(life.stats["self_cpu_s"], 2),
         "render_thread_cpu_s": round(life.stats["render_thread_cpu_s"], 2),
         "startup_cpu_s": round(life.stats["startup_cpu_s"], 2),
         "children_cpu_s": round(life.stats["children_cpu_s"], 2),
+        "render_wall_s": round(life.stats["render_wall_s"], 1), "render_slots": life.stats["render_slots"],
+        "max_parallel": life.stats["max_parallel"],
         "orchestration_cpu_per_video_s": round(orchestration / a.published, 3) if a.published else None,
         "peak_rss_mb": round(life.peak_rss_mb), "autopilot_maxrss_mb": round(life.stats["maxrss_mb"]),
         "published": a.published, "duplicates": a.duplicates, "posted_twice": a.posted_twice,
@@ -618,11 +655,14 @@ def show(name: str, r: dict[str, Any]) -> None:
     for line in r["bound_arithmetic"]:
         print(f"    {line}")
     print(f"    (not in the bound: this machine's {r['cores']} cores need at least {r['cpu_floor_s']} s for the "
-          f"autopilot's and its ffmpeg children's CPU alone)")
+          f"autopilot's and its ffmpeg children's CPU alone; wall against the larger of the two bounds: ratio "
+          f"{r['ratio_to_larger_bound']})")
     print(f"  orchestration CPU {r['orchestration_cpu_per_video_s']} s a video (goal < 0.5): autopilot process "
           f"CPU {r['autopilot_self_cpu_s']} s (RUSAGE_SELF) - process start (imports, store) {r['startup_cpu_s']} s "
           f"- assembly threads {r['render_thread_cpu_s']} s, over {r['published']} published videos; "
           f"ffmpeg/ffprobe children used {r['children_cpu_s']} s (not counted)")
+    print(f"  local renders: {r['render_slots']} slot(s), {r['render_wall_s']} s inside assembly in all; at most "
+          f"{r['max_parallel']} runs in flight")
     print(f"  peak RSS of the autopilot's process tree {r['peak_rss_mb']} MB (goal < 1536; the autopilot alone "
           f"{r['autopilot_maxrss_mb']} MB)")
     print(f"  analytics pull at the end of the day: {r['analytics_reports']} reports.query calls, "
@@ -645,7 +685,7 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=0.01, help="vendor latencies x this (0.01: 90 s -> 0.9 s)")
     parser.add_argument("--scale", type=float, default=0.1, help="CREW_RENDER_SCALE (default 0.1)")
     parser.add_argument("--render-slots", type=int, default=None, help="the autopilot's render slots (default: its "
-                                                                         "own choice, one per two cores)")
+                                                                         "own choice, one per core)")
     parser.add_argument("--approve-delay", type=float, default=20.0, help="seconds the approver takes to answer")
     parser.add_argument("--no-variant", action="store_true", help="skip the approval: script variant")
     parser.add_argument("--variant-only", action="store_true", help="only the approval: script variant")
@@ -679,7 +719,8 @@ def main() -> None:
             show(f"approval: script on ch00 (approver answers after {args.approve_delay:.0f} s)", variant)
     summary = {} if main_run is None else {k: main_run[k] for k in ("ratio_to_bound", "orchestration_cpu_per_video_s", "peak_rss_mb", "published",
                                         "duplicates", "over_budget", "over_quota", "stuck", "wall_s", "bound_s",
-                                        "wanted", "channels", "videos_per_day")}
+                                        "cpu_floor_s", "ratio_to_larger_bound", "wanted", "channels",
+                                        "videos_per_day")}
     summary.update(time_scale=args.time_scale, render_scale=args.scale)
     if variant is not None:
         summary["variant_script"] = {

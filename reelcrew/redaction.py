@@ -62,7 +62,7 @@ def is_secret_name(name: str) -> bool:
 # (the environment as it was, how many values were registered, the answer): every string bound for the store
 # is scrubbed, so reading and matching the whole environment each time cost the autopilot seconds of CPU a
 # video (benchmarks/portfolio.py); the answer is reused while neither the environment nor the registry changed
-_known: tuple[tuple, int, list[str]] | None = None
+_known: tuple[tuple, int, list[str], frozenset[str]] | None = None
 
 
 def _environment() -> tuple:
@@ -70,21 +70,38 @@ def _environment() -> tuple:
     return tuple(raw.items()) if isinstance(raw, dict) else tuple(os.environ.items())
 
 
-def known_secrets() -> list[str]:
-    """Every secret value this process holds, longest first (so a secret inside another is masked whole)."""
+def _current() -> tuple[tuple, int, list[str], frozenset[str]]:
+    """The secrets this process holds now and every form they take, recomputed only when the environment or
+    the registry changed."""
     global _known
     env = _environment()
     with _lock:
         registered = len(_registered)  # the registry only grows: its size says whether it changed
         cached = _known
         if cached is not None and cached[1] == registered and cached[0] == env:
-            return list(cached[2])
+            return cached
         values = set(_registered)
     values |= {v for n, v in os.environ.items() if v and len(v) >= MIN_SECRET_LEN and is_secret_name(n)}
     answer = sorted(values, key=len, reverse=True)
+    forms = frozenset(form for value in answer for form in _forms(value))
+    current = (env, registered, answer, forms)
     with _lock:
-        _known = (env, registered, answer)
-    return list(answer)
+        _known = current
+    return current
+
+
+def known_secrets() -> list[str]:
+    """Every secret value this process holds, longest first (so a secret inside another is masked whole)."""
+    return list(_current()[2])
+
+
+def _known_forms() -> frozenset[str]:
+    return _current()[3]
+
+
+def secret_forms() -> frozenset[str]:
+    """Every form of every secret known now: text scrubbed while this is unchanged needs no scrubbing again."""
+    return _current()[3]
 
 
 _forms_cache: dict[str, set[str]] = {}
@@ -109,7 +126,10 @@ def scrub(text: str) -> str:
     whole and no fragment of either is left behind."""
     if not text or not isinstance(text, str):
         return text
-    forms = {form for value in known_secrets() for form in _forms(value)}
+    return _scrub_with(text, _known_forms())
+
+
+def _scrub_with(text: str, forms: frozenset[str]) -> str:
     present = sorted((f for f in forms if f in text), key=len, reverse=True)
     if not present:
         return text
@@ -134,13 +154,35 @@ def scrub(text: str) -> str:
 
 
 def scrub_obj(value: object) -> object:
-    """Scrub every string inside a JSON-like value (dicts, lists, tuples)."""
+    """Scrub every string inside a JSON-like value (dicts, lists, tuples). The secrets are looked up once for
+    the whole value, not once per string (a transcript holds tens of thousands of strings)."""
     if isinstance(value, str):
         return scrub(value)
+    if not isinstance(value, (dict, list, tuple)):
+        return value
+    forms = _known_forms()
+    if not forms:
+        return _copy_obj(value)
+    return _scrub_obj_with(value, forms)
+
+
+def _scrub_obj_with(value: object, forms: frozenset[str]) -> object:
+    if isinstance(value, str):
+        return _scrub_with(value, forms) if value else value
     if isinstance(value, dict):
-        return {scrub_obj(k) if isinstance(k, str) else k: scrub_obj(v) for k, v in value.items()}
+        return {_scrub_with(k, forms) if isinstance(k, str) and k else k: _scrub_obj_with(v, forms)
+                for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(scrub_obj(v) for v in value)
+        return type(value)(_scrub_obj_with(v, forms) for v in value)
+    return value
+
+
+def _copy_obj(value: object) -> object:
+    """The same structure as ``scrub_obj`` returns when there is nothing to mask (fresh dicts and lists)."""
+    if isinstance(value, dict):
+        return {k: _copy_obj(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy_obj(v) for v in value)
     return value
 
 

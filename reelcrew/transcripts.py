@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reelcrew.errors import InputError
-from reelcrew.redaction import scrub_obj
+from reelcrew.redaction import scrub_obj, secret_forms
 from reelcrew.transcript_models import check_transcript, printable
 
 FORMAT = "reelcrew-transcript/1"
@@ -40,6 +40,8 @@ class Transcript:
     # transcript, which re-runs from the record alone
     world: dict[str, Any] | None = None
     http: list[dict[str, Any]] = field(default_factory=list)  # outside HTTP exchanges (tools/net/cassette.py)
+    # id(segment) -> (what it held when encoded, the segment, its scrubbed JSON at the segments list's depth)
+    _encoded: dict[int, tuple[Any, Any, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,15 +71,47 @@ class Transcript:
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # scrub every string before encoding: a secret is masked whatever its length or
-        # variable name, and whether it arrived raw, JSON-escaped or percent-encoded
-        data = json.loads(json.dumps(self.to_json(), ensure_ascii=False, default=str))
-        text = json.dumps(scrub_obj(data), indent=1, ensure_ascii=False)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(self.text())
         os.replace(tmp, path)
         return path
+
+    def text(self) -> str:
+        """The transcript as written: JSON with one-space indents, every string scrubbed (a secret is masked
+        whatever its length or variable name, and whether it arrived raw, JSON-escaped or percent-encoded).
+
+        The file is rewritten at the end of each segment; a finished segment never changes, so its scrubbed
+        and encoded text is kept and spliced in (byte for byte what encoding the whole document gives)
+        instead of scrubbing and encoding every earlier segment again at each save."""
+        forms = secret_forms()
+        doc = self.to_json()
+        doc["segments"] = _SEGMENTS
+        head = _encode(doc)
+        parts = []
+        for seg in self.segments:
+            key = (len(seg.get("messages") or ()), seg.get("stop_reason"), seg.get("task"), forms)
+            cached = self._encoded.get(id(seg))
+            if cached is None or cached[0] != key or cached[1] is not seg:
+                body = "\n".join("  " + line for line in _encode(seg).split("\n"))
+                cached = (key, seg, body)
+                self._encoded[id(seg)] = cached
+            parts.append(cached[2])
+        live = {id(seg) for seg in self.segments}
+        for stale in [k for k in self._encoded if k not in live]:
+            del self._encoded[stale]
+        segments = "[\n" + ",\n".join(parts) + "\n ]" if parts else "[]"
+        return head.replace(_SEGMENTS_JSON, segments, 1)
+
+
+_SEGMENTS = "\x00reelcrew-segments\x00"  # stands in for the segments list while the rest is encoded
+_SEGMENTS_JSON = json.dumps(_SEGMENTS, ensure_ascii=False)
+
+
+def _encode(value: Any) -> str:
+    """``value`` as the transcript writes it: made JSON-plain (``default=str``), scrubbed, one-space indents."""
+    data = json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    return json.dumps(scrub_obj(data), indent=1, ensure_ascii=False)
 
 
 def load(path: Path) -> Transcript:

@@ -24,7 +24,7 @@ def autopilot(
                               "human (for cron)."),
     channel: Optional[str] = typer.Option(None, "--channel", "-c", help="Only this channel.", callback=check_channel),
     render_slots: Optional[int] = typer.Option(None, "--render-slots", min=1, max=64,
-                                               help="Local render and assembly slots (default: one per two cores, "
+                                               help="Local render and assembly slots (default: one per core, "
                                                     "or CREW_RENDER_SLOTS)."),
     poll: float = typer.Option(2.0, "--poll", min=0.1, max=600, help="Seconds between looks at the store."),
     as_json: bool = typer.Option(False, "--json", help="Print the session's report as JSON at the end."),

@@ -16,7 +16,8 @@ import asyncio
 import weakref
 import random
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,12 @@ class _Dispatcher:
         self.failures: list[str] = []
         self.max_attempts = channel.providers.max_attempts_per_provider
 
+    @asynccontextmanager
+    async def vendor_slot(self, vendor: str) -> AsyncIterator[None]:
+        """One of the vendor's concurrency slots: this process's semaphore, then a slot shared across processes."""
+        async with self.sems[vendor], self.slots.hold(vendor, self.limits.get(vendor, 4)):
+            yield
+
     def _fail(self, item: str, provider: str, exc: BaseException, attempt: int | None = None) -> None:
         cls = exc.failure.value if isinstance(exc, ProviderError) else "budget"
         where = f" attempt {attempt}/{self.max_attempts}" if attempt else ""
@@ -191,8 +198,9 @@ class _Dispatcher:
             nonlocal tries
             tries += 1
             try:
-                async with self.sems[provider.name], self.slots.hold(provider.name,
-                                                                     self.limits.get(provider.name, 4)):
+                if isinstance(provider, RemoteClipProvider):  # it holds the vendor's slot only while its task runs
+                    return await attempt_fn(provider, key, params)
+                async with self.vendor_slot(provider.name):
                     return await attempt_fn(provider, key, params)
             except ProviderError as exc:
                 self._fail(item, provider.name, exc, tries)
@@ -239,26 +247,32 @@ class _Dispatcher:
 
     async def _remote_clip(self, request: ClipRequest, provider: RemoteClipProvider, key: str,
                            tmp: Path) -> VideoFacts:
-        """Reserve, submit (task id stored before polling), wait, settle, download."""
-        resume = attempts.open_task(self.store, provider=provider.name, cache_key=key)
-        if resume is not None:
-            attempt_id, task_id, ledger_id = resume.attempt_id, resume.vendor_task_id, resume.ledger_id
-            self.progress.note(f"{request.item}: resuming {provider.name} task {task_id} (already reserved)")
-        else:
-            ledger_id = self._reserve(provider, request.item, key, request)
-            attempt_id = attempts.start(self.store, run_id=self.run_id, item=request.item, provider=provider.name,
-                                        model=provider.model, cache_key=key, ledger_id=ledger_id)
+        """Reserve, submit (task id stored before polling), wait, settle, download.
+
+        The vendor's concurrency limit bounds its tasks: the slot is held from the reservation until the task
+        has ended, and given back before the download and the validation, which the vendor does not count (a
+        slot held through them left Runway idle while the event loop and the renders were busy)."""
+        async with self.vendor_slot(provider.name):
+            resume = attempts.open_task(self.store, provider=provider.name, cache_key=key)
+            if resume is not None:
+                attempt_id, task_id, ledger_id = resume.attempt_id, resume.vendor_task_id, resume.ledger_id
+                self.progress.note(f"{request.item}: resuming {provider.name} task {task_id} (already reserved)")
+            else:
+                ledger_id = self._reserve(provider, request.item, key, request)
+                attempt_id = attempts.start(self.store, run_id=self.run_id, item=request.item,
+                                            provider=provider.name, model=provider.model, cache_key=key,
+                                            ledger_id=ledger_id)
+                try:
+                    task_id = await provider.submit(request)
+                except BaseException as exc:  # a stall, a cancel or a bug releases the reservation too
+                    self._close(attempt_id, ledger_id, exc, release=True)
+                    raise
+                attempts.set_task(self.store, attempt_id, task_id)
             try:
-                task_id = await provider.submit(request)
-            except BaseException as exc:  # a stall, a cancel or a bug releases the reservation too
-                self._close(attempt_id, ledger_id, exc, release=True)
+                state = await provider.wait(task_id)
+            except ProviderError as exc:  # not on a cancel: the stored task id lets a resumed run pick it up unpaid
+                self._close(attempt_id, ledger_id, exc, release=True)  # failed tasks are not charged
                 raise
-            attempts.set_task(self.store, attempt_id, task_id)
-        try:
-            state = await provider.wait(task_id)
-        except ProviderError as exc:  # not on a cancel: the stored task id lets a resumed run pick it up unpaid
-            self._close(attempt_id, ledger_id, exc, release=True)  # failed tasks are not charged
-            raise
         self._settle(provider, ledger_id, state.units)
         try:
             await provider.fetch_output(task_id, state, tmp)

@@ -8,6 +8,8 @@ silent zero: a ledger that guesses $0 would let a run spend past its budget.
 
 from __future__ import annotations
 
+import copy
+import functools
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -79,9 +81,30 @@ class PriceTable(BaseModel):
         return round(units * self.providers[provider].usd_per_unit, 6)
 
 
-def _bundled() -> dict[str, Any]:
+@functools.lru_cache(maxsize=1)
+def _bundled_parsed() -> dict[str, Any]:
     text = (resources.files("reelcrew.tools.generation") / "data" / "prices.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+def _bundled() -> dict[str, Any]:
+    """The bundled table (a package file: parsed once per process; every client of every run loads it)."""
+    return copy.deepcopy(_bundled_parsed())
+
+
+_user_cache: dict[str, tuple[tuple[int, int], Any]] = {}  # path -> ((mtime_ns, size), parsed YAML)
+
+
+def _user_yaml(path: Path) -> Any:
+    """``$CREW_HOME/prices.yaml`` parsed, again only when the file changed (its mtime or size)."""
+    st = path.stat()
+    stamp = (st.st_mtime_ns, st.st_size)
+    cached = _user_cache.get(str(path))
+    if cached is not None and cached[0] == stamp:
+        return copy.deepcopy(cached[1])
+    parsed = yaml.safe_load(path.read_text(encoding="utf-8"))
+    _user_cache[str(path)] = (stamp, parsed)
+    return copy.deepcopy(parsed)
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +127,7 @@ def load_prices(settings: Settings) -> PriceTable:
     path = user_prices_path(settings)
     if path.exists():
         try:
-            override = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            override = _user_yaml(path) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ConfigError(f"not valid YAML: {yaml_problem(exc)}", where=str(path)) from None
         if not isinstance(override, dict):

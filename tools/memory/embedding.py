@@ -13,6 +13,7 @@ then L2 normalisation. ``tests/research`` checks it against reference vectors.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -62,13 +63,40 @@ def _load() -> tuple[Any, Any]:
     return _session, _tokenizer
 
 
+# text -> its vector: the same trend titles, niches and own titles are embedded by every run of a channel
+# (screening, ranking, the own-repeat check), and the model is deterministic
+_CACHE_SIZE = 8192
+_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+_vectors_lock = threading.Lock()
+
+
 def embed_texts(texts: list[str]) -> np.ndarray:
     """Unit-length 384-d vectors, one row per text (an empty text gets the [CLS][SEP] vector)."""
     if not texts:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    session, tok = _load()
-    out = [_embed_batch(session, tok, texts[i : i + _BATCH]) for i in range(0, len(texts), _BATCH)]
-    return np.vstack(out)
+    texts = [t if isinstance(t, str) else str(t) for t in texts]
+    out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+    missing: dict[str, list[int]] = {}
+    with _vectors_lock:
+        for i, text in enumerate(texts):
+            vec = _vectors.get(text)
+            if vec is None:
+                missing.setdefault(text, []).append(i)
+            else:
+                _vectors.move_to_end(text)
+                out[i] = vec
+    if missing:
+        session, tok = _load()
+        todo = list(missing)
+        made = np.vstack([_embed_batch(session, tok, todo[i : i + _BATCH]) for i in range(0, len(todo), _BATCH)])
+        with _vectors_lock:
+            for text, vec in zip(todo, made):
+                out[missing[text]] = vec
+                _vectors[text] = vec
+                _vectors.move_to_end(text)
+            while len(_vectors) > _CACHE_SIZE:
+                _vectors.popitem(last=False)
+    return out
 
 
 def _embed_batch(session: Any, tok: Any, texts: list[str]) -> np.ndarray:

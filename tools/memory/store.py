@@ -14,6 +14,7 @@ Chroma calls are synchronous; the crew runs tools in worker threads.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -211,8 +212,8 @@ def _client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
         parts = urlsplit(settings.chroma_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"CREW_CHROMA_URL is not an http(s) URL: {settings.chroma_url!r}",
@@ -224,7 +225,20 @@ def _client(settings: Settings) -> Any:
             raise ConfigError(f"cannot reach the Chroma server at {parts.scheme}://{parts.netloc}: {exc}",
                               hint="start the server, or unset CREW_CHROMA_URL to use the local folder") from None
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    # one client per folder and process: each production opens memory (ranking, publishing, the analytics
+    # pull), and making a client costs ~0.1 s of CPU; a folder removed and made again gets a new client
+    key = (str(settings.chroma_dir.resolve()), settings.chroma_dir.stat().st_ino)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = chromadb.PersistentClient(path=str(settings.chroma_dir),
+                                               settings=ChromaSettings(anonymized_telemetry=False))
+            _clients[key] = client
+    return client
+
+
+_clients: dict[tuple[str, int], Any] = {}
+_clients_lock = threading.Lock()
 
 
 def open_memory(channel: str, settings: Settings | None = None, *, embedding: str = "minilm") -> PerformanceMemory:

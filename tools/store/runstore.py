@@ -31,10 +31,13 @@ def now_iso() -> str:
 
 
 def _scrub_params(params: Any) -> Any:
+    """Every bound value scrubbed, the secrets looked up once per statement (not once per value)."""
+    if not params:
+        return params
     if isinstance(params, dict):
-        return {k: scrub_obj(v) for k, v in params.items()}
+        return dict(zip(params.keys(), scrub_obj(list(params.values()))))  # type: ignore[call-overload]
     if isinstance(params, (list, tuple)):
-        return tuple(scrub_obj(v) for v in params)
+        return tuple(scrub_obj(list(params)))  # type: ignore[arg-type]
     return params
 
 
@@ -133,7 +136,14 @@ class RunStore:
     # -- plumbing -----------------------------------------------------------
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection in a transaction: committed on success, rolled back on error."""
+        """A connection in a transaction: committed on success, rolled back on error.
+
+        One connection per operation, closed at its end. Kept connections (one per thread) were tried and
+        broke tests/autopilot (two runs chose the same topic; "disk I/O error" with two autopilots on one
+        home), most likely because ``check_store_file`` reads the header through a plain file descriptor
+        whenever a store is opened, and closing any descriptor on the file drops every POSIX lock this
+        process holds on it: another process's last close may then checkpoint and delete the WAL under a
+        connection kept open here."""
         conn = connect_scrubbed(self.path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout=30000")
