@@ -11,6 +11,7 @@ move it aside (or restore a backup), never to overwrite it.
 from __future__ import annotations
 
 import os
+import threading
 import sqlite3
 from pathlib import Path
 
@@ -47,6 +48,31 @@ def check_home(home: Path) -> None:
                            hint="set CREW_HOME to a writable folder, or fix its permissions", code="HOME_READ_ONLY")
 
 
+_HEADER_FDS: dict[str, int] = {}
+_HEADER_LOCK = threading.Lock()
+
+
+def _read_header(path: Path) -> bytes:
+    """The first 100 bytes of the store, read through a descriptor this process keeps open.
+
+    Closing any descriptor on a file drops every POSIX lock the process holds on it, SQLite's included: a
+    header read with ``open() ... close()`` while another thread of this process sat in a transaction (the
+    autopilot drives many runs at once) would silently give up that transaction's locks to other processes.
+    So the descriptor is opened once per file and never closed; a store replaced by another file (a new
+    inode) gets a new one, and only the old file's descriptor is closed.
+    """
+    key = str(path)
+    with _HEADER_LOCK:
+        fd = _HEADER_FDS.get(key)
+        if fd is not None and os.fstat(fd).st_ino != os.stat(path).st_ino:
+            os.close(fd)  # the old inode: no lock on the store as it is now is held through it
+            fd = None
+        if fd is None:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            _HEADER_FDS[key] = fd
+        return os.pread(fd, 100, 0)
+
+
 def check_store_file(path: Path) -> None:
     """A store that exists must look like a whole SQLite database; a missing one will be created."""
     path = Path(path)
@@ -60,8 +86,7 @@ def check_store_file(path: Path) -> None:
         if wal.exists() and wal.stat().st_size > 0:
             return  # its pages are all still in the write-ahead log: SQLite reads them from there
         raise damaged_store(path, "the file is empty (0 bytes), so every run it held is gone from it")
-    with open(path, "rb") as fh:
-        header = fh.read(100)
+    header = _read_header(path)
     if not header.startswith(SQLITE_HEADER):
         kind = "zeroed" if not header.strip(b"\0") else "not a SQLite database"
         raise damaged_store(path, f"the file is {kind} ({size} bytes)")

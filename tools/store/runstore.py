@@ -140,10 +140,10 @@ class RunStore:
 
         One connection per operation, closed at its end. Kept connections (one per thread) were tried and
         broke tests/autopilot (two runs chose the same topic; "disk I/O error" with two autopilots on one
-        home), most likely because ``check_store_file`` reads the header through a plain file descriptor
-        whenever a store is opened, and closing any descriptor on the file drops every POSIX lock this
-        process holds on it: another process's last close may then checkpoint and delete the WAL under a
-        connection kept open here."""
+        home) while ``check_store_file`` read the header through a descriptor it then closed, which drops
+        every POSIX lock this process holds on the file. The header is now read through a descriptor kept
+        open (``health._read_header``); kept connections have not been tried again since.
+        """
         conn = connect_scrubbed(self.path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout=30000")
