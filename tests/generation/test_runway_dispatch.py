@@ -184,6 +184,54 @@ async def test_crash_after_submit_resumes_polling_instead_of_paying(sim_settings
     assert [r["status"] for r in ledger_rows(store)] == ["settled"]
 
 
+class Killed(BaseException):
+    """Stands for the process dying at that point: no handler for Exception catches it."""
+
+
+async def test_crash_while_downloading_a_paid_output_fetches_it_again_instead_of_paying(sim_settings, store, channel,
+                                                                                     retry, tmp_path, monkeypatch):
+    """Killed after the task was settled (while its output was downloaded or checked): the resumed run fetches the
+    same task's output; it does not submit (and pay for) the shot again."""
+    from reelcrew.tools.generation.runway import RunwayClips
+
+    sim, req = RunwaySim(), shot()
+    real_fetch = RunwayClips.fetch_output
+
+    async def killed(self, *args, **kwargs):
+        raise Killed  # the process dies here: nothing after this line runs (a SIGKILL leaves the store the same way)
+
+    monkeypatch.setattr(RunwayClips, "fetch_output", killed)
+    with pytest.raises(Killed):
+        await _run([req], [runway(sim, sim_settings), LocalDouble()], store, channel, sim_settings, retry, tmp_path)
+    assert [r["status"] for r in ledger_rows(store)] == ["settled"]  # the vendor has charged
+    monkeypatch.setattr(RunwayClips, "fetch_output", real_fetch)
+    out = await _run([req], [runway(sim, sim_settings), LocalDouble()], store, channel, sim_settings, retry, tmp_path)
+    assert out.clips[0].provider == "runway" and sim.calls["create"] == 1
+    assert [r["status"] for r in ledger_rows(store)] == ["settled"]
+    assert [a["status"] for a in attempt_rows(store)] == ["succeeded"]
+
+
+async def test_an_attempt_succeeds_only_with_its_cached_asset(sim_settings, store, channel, retry, tmp_path,
+                                                               monkeypatch):
+    """Killed between making an asset and recording it in the cache: the attempt is not marked succeeded, so the
+    resumed run's remake is the only success (one asset, made once, as the kill-and-resume test counts)."""
+    from reelcrew.tools.generation.cache import AssetCache
+
+    real_put = AssetCache.put
+
+    def killed(self, *args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(AssetCache, "put", killed)
+    local = LocalDouble()
+    with pytest.raises(Killed):
+        await _run([shot()], [local], store, channel, sim_settings, retry, tmp_path)
+    assert [a["status"] for a in attempt_rows(store)] == ["started"]
+    monkeypatch.setattr(AssetCache, "put", real_put)
+    await _run([shot()], [local], store, channel, sim_settings, retry, tmp_path)
+    assert [a["status"] for a in attempt_rows(store)] == ["started", "succeeded"]
+
+
 async def test_budget_below_estimate_stops_before_any_http_call(sim_settings, store, retry, tmp_path):
     sim = RunwaySim()
     channel = make_channel(per_video=0.30)

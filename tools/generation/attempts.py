@@ -44,12 +44,15 @@ def finish(store: RunStore, attempt_id: int, *, failure_class: str | None = None
 
 
 def open_task(store: RunStore, *, provider: str, cache_key: str) -> OpenTask | None:
-    """A task paid for (reservation still open) but never finished: resume it rather than pay again."""
+    """A task submitted and never finished: resume it rather than pay again.
+
+    Its ledger row is still reserved (killed while the task ran) or already settled (killed while its output was
+    downloaded or checked): either way the vendor has the task, and its output is fetched again."""
     with store.connect() as c:
         row = c.execute(
             "SELECT a.id, a.vendor_task_id, a.ledger_id FROM attempts a JOIN ledger l ON l.id = a.ledger_id "
             "WHERE a.cache_key=? AND a.provider=? AND a.status='started' AND a.vendor_task_id IS NOT NULL "
-            "AND l.status='reserved' ORDER BY a.id DESC LIMIT 1",
+            "AND l.status IN ('reserved', 'settled') ORDER BY a.id DESC LIMIT 1",
             (cache_key, provider),
         ).fetchone()
     if row is None:

@@ -60,8 +60,12 @@ class AssetCache:
                            cost_usd=row["cost_usd"], result=json.loads(meta.read_text(encoding="utf-8")))
 
     def put(self, key: str, *, provider: str, model: str | None, params: dict[str, Any], src: Path,
-            cost_usd: float, result: dict[str, Any]) -> Path:
-        """Move a validated file into the cache and record it; returns its cached path."""
+            cost_usd: float, result: dict[str, Any], attempt_id: int | None = None) -> Path:
+        """Move a validated file into the cache and record it; returns its cached path.
+
+        ``attempt_id``: the attempt that made the file succeeds in the same transaction as the asset's row. An
+        attempt marked succeeded before its asset was recorded made a crash in between remake (and, on a paid
+        vendor, pay for) the asset again on resume."""
         dest = self.path_for(provider, key, src.suffix or ".bin")
         dest.parent.mkdir(parents=True, exist_ok=True)
         if src.resolve() != dest.resolve():
@@ -80,4 +84,7 @@ class AssetCache:
                 (key, provider, model, json.dumps(params, sort_keys=True, default=str), str(dest),
                  sha256_file(dest), cost_usd, now_iso()),
             )
+            if attempt_id is not None:
+                c.execute("UPDATE attempts SET status='succeeded', failure_class=NULL, error=NULL, finished_at=? "
+                          "WHERE id=?", (now_iso(), attempt_id))
         return dest

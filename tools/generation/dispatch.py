@@ -240,13 +240,13 @@ class _Dispatcher:
         tmp = self.workdir / f".{key[:16]}-{request.item}.mp4"
         model = params.get("model")
         if isinstance(provider, RemoteClipProvider):
-            facts = await self._remote_clip(request, provider, key, tmp)
+            facts, attempt_id = await self._remote_clip(request, provider, key, tmp)
         else:
-            facts = await self._plain_clip(request, provider, key, tmp)
-        return self._store_clip(request, provider, key, params, model, tmp, facts)
+            facts, attempt_id = await self._plain_clip(request, provider, key, tmp)
+        return self._store_clip(request, provider, key, params, model, tmp, facts, attempt_id)
 
     async def _remote_clip(self, request: ClipRequest, provider: RemoteClipProvider, key: str,
-                           tmp: Path) -> VideoFacts:
+                           tmp: Path) -> tuple[VideoFacts, int]:
         """Reserve, submit (task id stored before polling), wait, settle, download.
 
         The vendor's concurrency limit bounds its tasks: the slot is held from the reservation until the task
@@ -281,10 +281,9 @@ class _Dispatcher:
             tmp.unlink(missing_ok=True)
             self._close(attempt_id, None, exc, release=False)  # paid for, unusable: stays settled and unused
             raise
-        attempts.finish(self.store, attempt_id)
-        return facts
+        return facts, attempt_id  # it succeeds with its asset's cache entry (AssetCache.put), in one transaction
 
-    async def _plain_clip(self, request: ClipRequest, provider: Any, key: str, tmp: Path) -> VideoFacts:
+    async def _plain_clip(self, request: ClipRequest, provider: Any, key: str, tmp: Path) -> tuple[VideoFacts, int]:
         ledger_id = self._reserve(provider, request.item, key, request)
         attempt_id = attempts.start(self.store, run_id=self.run_id, item=request.item, provider=provider.name,
                                     model=getattr(provider, "model", None), cache_key=key, ledger_id=ledger_id)
@@ -301,8 +300,7 @@ class _Dispatcher:
             tmp.unlink(missing_ok=True)
             self._close(attempt_id, None, exc, release=False)
             raise
-        attempts.finish(self.store, attempt_id)
-        return facts
+        return facts, attempt_id
 
     def _close(self, attempt_id: int, ledger_id: int | None, exc: BaseException, *, release: bool) -> None:
         if release and ledger_id is not None:
@@ -311,12 +309,12 @@ class _Dispatcher:
         attempts.finish(self.store, attempt_id, failure_class=failure, error=scrub(str(exc) or type(exc).__name__))
 
     def _store_clip(self, request: ClipRequest, provider: Any, key: str, params: dict[str, Any],
-                    model: str | None, tmp: Path, facts: VideoFacts) -> ClipResult:
+                    model: str | None, tmp: Path, facts: VideoFacts, attempt_id: int) -> ClipResult:
         cost = _quote(provider, request).usd if getattr(provider, "paid", False) else 0.0
         result = ClipResult(path=tmp, provider=provider.name, model=model, seconds=facts.seconds, width=facts.width,
                             height=facts.height, cost_usd=cost, cache_key=key)
         path = self.cache.put(key, provider=provider.name, model=model, params=params, src=tmp, cost_usd=cost,
-                              result=result.model_dump(mode="json", exclude={"path"}))
+                              result=result.model_dump(mode="json", exclude={"path"}), attempt_id=attempt_id)
         return result.model_copy(update={"path": path})
 
     @staticmethod
@@ -345,10 +343,10 @@ class _Dispatcher:
             tmp.unlink(missing_ok=True)
             self._close(attempt_id, None, exc, release=False)
             raise
-        attempts.finish(self.store, attempt_id)
         result = result.model_copy(update={"duration_s": seconds, "cache_key": key})
         path = self.cache.put(key, provider=provider.name, model=params.get("model"), params=params, src=tmp,
-                              cost_usd=result.cost_usd, result=result.model_dump(mode="json", exclude={"audio_path"}))
+                              cost_usd=result.cost_usd, result=result.model_dump(mode="json", exclude={"audio_path"}),
+                              attempt_id=attempt_id)
         return result.model_copy(update={"audio_path": path})
 
     @staticmethod
