@@ -26,6 +26,7 @@ from reelcrew.config import ChannelConfig
 from reelcrew.errors import FailureClass, classify
 from reelcrew.faults import FaultInjector, InjectedFault, injector_for
 from reelcrew.redaction import scrub
+from reelcrew.shorten import shorten
 from reelcrew.progress import NullProgress, Progress
 from reelcrew.settings import Settings
 from reelcrew.tools.store import RunStore
@@ -117,8 +118,7 @@ class ToolRecord:
 
 
 def _short(value: Any, limit: int = 120) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(json.dumps(value, ensure_ascii=False, default=str), limit)
 
 
 def result_difference(recorded: Any, now: Any, tolerance: dict[str, float] | None = None) -> str:
