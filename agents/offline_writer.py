@@ -290,7 +290,8 @@ _TAG_SKIP = {"went", "got", "tried", "here", "everything", "changed", "month", "
              "just", "then", "than", "when", "into", "over", "after", "before", "most", "more", "less", "some",
              "started", "switched", "wrote", "spent", "spending", "saved", "throw", "away", "third", "first", "last",
              "week", "weeks", "day", "year", "people", "two", "three", "four", "five", "ten", "now", "zero", "owe",
-             "like", "know", "off", "paid", "pay", "here's", "need", "want", "thing", "things", "way", "lot", "also", "only", "even", "all", "any"}
+             "like", "know", "off", "paid", "pay", "here's", "took", "got", "gave", "kept", "left", "came", "felt",
+             "told", "found", "ran", "put", "lost", "sold", "spent", "made", "need", "want", "thing", "things", "way", "lot", "also", "only", "even", "all", "any"}
 
 
 def _phrases(text: str, min_len: int) -> tuple[list[str], list[str]]:
@@ -321,8 +322,14 @@ def topic_tags(title: str, niche: str, lines: tuple[str, ...] | list[str] = ()) 
         tags.append(" ".join(niche_words[:2]))
     words, pairs = _phrases(title, 3)
     said = [p for line in lines for p in _phrases(line, 4)[1]]
+    nouns = [w for line in lines for w in _phrases(line, 5)[0] if not w.endswith(("ed", "ly"))]
     for t in pairs[:2] + [w for w in words if len(w) > 3 and not w.endswith(("ed", "ly"))][:3] + said:
         if t not in tags and not any(t in x or x in t for x in tags[1:]) and len(tags) < 8:
+            tags.append(t)
+    for t in nouns:  # few phrases: the lines' own longer words ("subscriptions", "habits") fill up to five tags
+        if len(tags) >= 5:
+            break
+        if not any(t in x or x in t for x in tags):
             tags.append(t)
     return tags
 

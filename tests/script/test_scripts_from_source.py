@@ -148,3 +148,14 @@ def test_tags_name_the_script_own_phrases_not_split_title_words() -> None:
         for tag in tags[1:]:  # after the niche's own words, every tag is a phrase the title or a line says
             assert tag in text, (kind, tag)
         assert "off credit" not in tags
+
+
+def test_labels_and_tags_skip_past_tense_verbs_that_are_not_results() -> None:
+    """'Rent took $640' was labelled TOOK $640 and tagged 'rent took'."""
+    from reelcrew.agents.offline_writer import _screen_text, topic_tags
+
+    title = "I Tried Living on $1,000 a Month for 30 Days"
+    line = "Rent took $640, so food, gas and everything else had $360."
+    assert "TOOK" not in _screen_text(line, title).upper()
+    tags = topic_tags(title, "personal finance explained simply", [line, "I cancelled four subscriptions worth $58."])
+    assert not any("took" in t for t in tags) and "subscriptions" in tags

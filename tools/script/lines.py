@@ -53,7 +53,9 @@ _LABEL_STOP = {"a", "an", "the", "i", "we", "you", "it", "my", "our", "your", "t
                "every", "all", "each", "some", "any", "more", "most", "very", "only", "even", "still", "both",
                "first", "next", "finally", "last", "again", "today", "usually", "roughly", "around", "nearly",
                "almost", "over", "under", "into", "across", "after", "before", "since", "until", "up", "out",
-               "one", "two", "three", "four", "five", "six"}
+               "one", "two", "three", "four", "five", "six",
+               # irregular past tenses that are not results ("Rent took $640" labels as RENT $640, not TOOK $640)
+               "took", "got", "went", "gave", "kept", "left", "came", "felt", "told", "found", "ran", "put"}
 
 
 def count_words(text: str) -> int:
