@@ -97,19 +97,27 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
 
 
 def _take_topic(ctx: RunContext, brief: dict) -> tuple[int | None, list[tuple[str | None, str, str]]]:
-    """Write the brief unless another run of the channel still under way chose the same topic: (brief version,
-    []) or (None, what the runs under way chose). Taken under the channel's topic lease, so runs that ranked at
-    the same moment (the autopilot starts a day's videos together) choose one after another, never both the
-    same topic (they would render the same video, and only one post would exist for two slots)."""
+    """Write the brief unless another run of the channel chose the same topic while this one was under way:
+    (brief version, []) or (None, what those runs chose). Taken under the channel's topic lease, so runs that
+    ranked at the same moment (the autopilot starts a day's videos together) choose one after another, never
+    both the same topic (they would render the same video, and only one post would exist for two slots).
+    "Those runs" are the channel's runs still under way and the ones that finished (published) since this run
+    began: a sibling can rank, choose and publish while this run waits to choose, and its ranking never saw it."""
     from reelcrew.tools.store.leases import Lease
     from reelcrew.tools.trends.sanitize import clean_text
 
     lease = Lease(ctx.store, f"topic:{ctx.channel.name}")
     lease.acquire(TOPIC_LEASE_WAIT_S)
     try:
+        me = ctx.store.get_run(ctx.run_id)
+        began = me.created_at if me is not None else ""
         taken = []
-        for run in ctx.store.list_runs(channel=ctx.channel.name, unfinished=True):
-            latest = ctx.store.latest_artifact(run.run_id, "brief") if run.run_id != ctx.run_id else None
+        for run in ctx.store.list_runs(channel=ctx.channel.name):
+            if run.run_id == ctx.run_id or run.status in ("failed", "rejected", "abandoned"):
+                continue
+            if run.finished and run.updated_at < began:
+                continue  # finished before this run began: the ranking saw it (and sank it as a repeat)
+            latest = ctx.store.latest_artifact(run.run_id, "brief")
             if latest is not None and isinstance(latest[1], dict):
                 taken.append((latest[1].get("topic_id"), clean_text(latest[1].get("title", "")),
                               f"run {run.run_id}"))

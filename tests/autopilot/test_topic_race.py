@@ -49,3 +49,33 @@ def test_runs_ranking_together_choose_different_topics(layers, settings, monkeyp
     assert topics == ["t-compound", "t-grocery"]
     titles = {store.latest_artifact(r.run_id, "script")[1]["script"]["title"] for r in runs}
     assert len(titles) == 2 and len(layers.produce_calls) == 2  # two videos made, one per slot
+
+
+def test_a_sibling_that_chose_and_published_while_this_run_waited_blocks_its_topic(settings, monkeypatch):
+    """The race the test above hits only sometimes, made certain: run B ranks, then run A chooses the top
+    topic and publishes before B chooses. B's ranking never saw A's choice, so the choice itself refuses."""
+    from types import SimpleNamespace
+
+    from reelcrew import clock
+    from reelcrew.agents.researcher import _take_topic
+
+    store = open_store()
+    monkeypatch.setenv("CREW_NOW", "2026-11-26T12:00:00+00:00")
+    old = store.create_run("twice")  # finished before B began: the ranking saw it, the choice does not refuse
+    store.put_artifact(old, "brief", {"topic_id": "t-old", "title": "An old topic"})
+    store.update_run(old, status="published")
+    monkeypatch.setenv("CREW_NOW", "2026-11-26T12:00:05+00:00")
+    a, b = store.create_run("twice"), store.create_run("twice")
+    monkeypatch.setenv("CREW_NOW", "2026-11-26T12:00:09+00:00")
+    store.put_artifact(a, "brief", {"topic_id": "t-compound", "title": "Compound interest"})
+    store.update_run(a, status="published")
+    assert clock.now().isoformat().startswith("2026-11-26T12:00:09")
+
+    def ctx(run_id):
+        return SimpleNamespace(store=store, run_id=run_id, channel=SimpleNamespace(name="twice"),
+                               put=lambda kind, data: store.put_artifact(run_id, kind, data))
+
+    version, taken = _take_topic(ctx(b), {"topic_id": "t-compound", "title": "Compound interest"})
+    assert version is None and [t[0] for t in taken] == ["t-compound"]
+    version, taken = _take_topic(ctx(b), {"topic_id": "t-old", "title": "An old topic"})
+    assert version == 1 and taken == []
