@@ -1,11 +1,13 @@
-"""SQLite run store (WAL mode). One connection per operation, so tools running in
-worker threads and the CLI can share it safely."""
+"""SQLite run store (WAL mode). One connection per thread, kept between operations (each operation is
+one transaction on it), so tools running in worker threads and the CLI can share it safely."""
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -120,6 +122,54 @@ def _opening_lock(path: Path) -> Iterator[None]:
         lock.release()
 
 
+class _KeptConnections(threading.local):
+    """Each thread's open connections to store files, by path (see ``RunStore.connect``)."""
+
+    def __init__(self) -> None:
+        self.by_path: dict[str, tuple[sqlite3.Connection, int, tuple[int, int]]] = {}
+
+    def connection(self, path: Path) -> sqlite3.Connection:
+        key = str(path)
+        try:
+            st = os.stat(key)
+            ident = (st.st_dev, st.st_ino)
+        except OSError:
+            ident = (-1, -1)  # gone: connecting says so in SQLite's words (translated by the caller)
+        held = self.by_path.get(key)
+        if held is not None:
+            conn, pid, opened = held
+            if pid == os.getpid() and opened == ident:
+                return conn
+            self.drop(path)
+        conn = connect_scrubbed(key, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            conn.close()
+            raise
+        self.by_path[key] = (conn, os.getpid(), ident)
+        return conn
+
+    def drop(self, path: Path) -> None:
+        held = self.by_path.pop(str(path), None)
+        if held is not None and held[1] == os.getpid():
+            try:
+                held[0].close()
+            except sqlite3.Error:
+                pass
+
+
+_kept = _KeptConnections()
+
+
+def close_kept_connections() -> None:
+    """Close this thread's kept store connections (tests and commands that remove a home call it)."""
+    for path in list(_kept.by_path):
+        _kept.drop(Path(path))
+
+
 class RunStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -138,28 +188,29 @@ class RunStore:
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection in a transaction: committed on success, rolled back on error.
 
-        One connection per operation, closed at its end. Kept connections (one per thread) were tried and
-        broke tests/autopilot (two runs chose the same topic; "disk I/O error" with two autopilots on one
-        home) while ``check_store_file`` read the header through a descriptor it then closed, which drops
-        every POSIX lock this process holds on the file. The header is now read through a descriptor kept
-        open (``health._read_header``); kept connections have not been tried again since.
+        Each thread keeps its own connection to the store file between operations: opening one (and SQLite
+        parsing the schema for it) cost about 0.55 ms of CPU, a hundred times the transaction itself, and an
+        autopilot makes hundreds of store operations a video. A kept connection is dropped and opened again
+        when the file at the path is no longer the one it opened (deleted, replaced, restored), in a child
+        process, and after any error, so a failed operation never leaves a connection in an unknown state.
+        (It is safe because nothing else in this process opens and closes the store file: closing any
+        descriptor drops every POSIX lock the process holds on it, which is why ``health._read_header``
+        keeps its descriptor open.)
         """
-        conn = connect_scrubbed(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA foreign_keys=ON")
+        conn = _kept.connection(self.path)
         try:
             conn.execute("BEGIN IMMEDIATE")
             yield conn
             conn.execute("COMMIT")
         except BaseException as exc:
-            if conn.in_transaction:  # SQLite already rolled back after a full disk: do not hide the cause
-                conn.execute("ROLLBACK")
+            try:
+                if conn.in_transaction:  # SQLite already rolled back after a full disk: do not hide the cause
+                    conn.execute("ROLLBACK")
+            finally:
+                _kept.drop(self.path)
             if isinstance(exc, sqlite3.Error) and (translated := translate_sqlite(exc, self.path)):
                 raise translated from exc
             raise
-        finally:
-            conn.close()
 
     def _migrate(self) -> None:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
