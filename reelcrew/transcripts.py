@@ -40,8 +40,8 @@ class Transcript:
     # transcript, which re-runs from the record alone
     world: dict[str, Any] | None = None
     http: list[dict[str, Any]] = field(default_factory=list)  # outside HTTP exchanges (tools/net/cassette.py)
-    # id(segment) -> (what it held when encoded, the segment, its scrubbed JSON at the segments list's depth)
-    _encoded: dict[int, tuple[Any, Any, str]] = field(default_factory=dict, repr=False, compare=False)
+    # per list of the document: each element's plain JSON -> its scrubbed, indented text (see ``text``)
+    _encoded: dict[str, dict[tuple[str, Any], str]] = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,31 +81,44 @@ class Transcript:
         """The transcript as written: JSON with one-space indents, every string scrubbed (a secret is masked
         whatever its length or variable name, and whether it arrived raw, JSON-escaped or percent-encoded).
 
-        The file is rewritten at the end of each segment; a finished segment never changes, so its scrubbed
-        and encoded text is kept and spliced in (byte for byte what encoding the whole document gives)
-        instead of scrubbing and encoding every earlier segment again at each save."""
+        The file is rewritten at the end of each segment, and its lists (segments, model responses, tool
+        calls, gates, HTTP exchanges) mostly only grow. Each element's scrubbed, indented text is kept, keyed by
+        its plain JSON (a fast C encoding) and the secrets known, and spliced in, byte for byte what encoding
+        the whole document gives; only new or changed elements are scrubbed and encoded again (the indented
+        encoder is pure Python, and an autopilot saves hundreds of transcripts)."""
         forms = secret_forms()
         doc = self.to_json()
-        doc["segments"] = _SEGMENTS
-        head = _encode(doc)
-        parts = []
-        for seg in self.segments:
-            key = (len(seg.get("messages") or ()), seg.get("stop_reason"), seg.get("task"), forms)
-            cached = self._encoded.get(id(seg))
-            if cached is None or cached[0] != key or cached[1] is not seg:
-                body = "\n".join("  " + line for line in _encode(seg).split("\n"))
-                cached = (key, seg, body)
-                self._encoded[id(seg)] = cached
-            parts.append(cached[2])
-        live = {id(seg) for seg in self.segments}
-        for stale in [k for k in self._encoded if k not in live]:
-            del self._encoded[stale]
-        segments = "[\n" + ",\n".join(parts) + "\n ]" if parts else "[]"
-        return head.replace(_SEGMENTS_JSON, segments, 1)
+        lists = {key: doc[key] for key in _LISTS if isinstance(doc.get(key), list) and doc[key]}
+        for key in lists:
+            doc[key] = _PLACEHOLDER.format(key)
+        head = _encode(doc)  # the lists' places are found in this text only, before any list is spliced in
+        out, at = [], 0
+        for key, items in lists.items():
+            cache = self._encoded.get(key, {})
+            parts, live = [], {}
+            for item in items:
+                plain = json.dumps(item, ensure_ascii=False, default=str)
+                body = cache.get((plain, forms))
+                if body is None:
+                    body = _indent(json.dumps(scrub_obj(json.loads(plain)), indent=1, ensure_ascii=False), "  ")
+                live[(plain, forms)] = body
+                parts.append(body)
+            self._encoded[key] = live
+            mark = json.dumps(_PLACEHOLDER.format(key))
+            where = head.index(mark, at)
+            out += [head[at:where], "[\n" + ",\n".join(parts) + "\n ]"]
+            at = where + len(mark)
+        for key in [k for k in self._encoded if k not in lists]:
+            del self._encoded[key]
+        return "".join(out) + head[at:]
 
 
-_SEGMENTS = "\x00reelcrew-segments\x00"  # stands in for the segments list while the rest is encoded
-_SEGMENTS_JSON = json.dumps(_SEGMENTS, ensure_ascii=False)
+_LISTS = ("segments", "model_responses", "tool_calls", "gates", "http")
+_PLACEHOLDER = "\x00reelcrew-list-{}\x00"  # stands in for a list while the rest of the document is encoded
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.split("\n"))
 
 
 def _encode(value: Any) -> str:

@@ -73,3 +73,18 @@ def test_prices_follow_an_edited_user_table(tmp_path: Path) -> None:
     assert load_prices(settings).providers["runway"].usd_per_unit == 0.25
     (tmp_path / "prices.yaml").unlink()
     assert load_prices(settings).providers["runway"].usd_per_unit == base
+
+
+def test_a_list_placeholder_inside_outside_text_is_kept_as_text() -> None:
+    """Every list is spliced in where the document's own encoding put it: outside text that spells a
+    placeholder (a hostile tool result, say) stays text and moves nothing."""
+    t = Transcript(run_id="r1", channel="demo", brains={}, platforms=["outbox"])
+    hostile = "\x00reelcrew-list-http\x00"
+    t.segments.append({"task": "go", "messages": [{"type": "TextMessage", "content": hostile}], "stop_reason": None})
+    t.http.append({"method": "GET", "url": "http://127.0.0.1/x", "status": 200, "text": hostile})
+    t.tool_calls.append({"name": "rank", "result": "\x00reelcrew-list-segments\x00"})
+    assert t.text() == _whole(t)
+    again = json.loads(t.text())
+    assert again["segments"][0]["messages"][0]["content"] == hostile and again["http"][0]["text"] == hostile
+    t.http[0]["status"] = 500  # an element changed in place is encoded again
+    assert json.loads(t.text())["http"][0]["status"] == 500 and t.text() == _whole(t)
