@@ -23,7 +23,9 @@ Figures:
   thread, never its children) minus the CPU of the threads that assemble videos (measured with
   ``time.thread_time`` around ``assemble_video``); ffmpeg/ffprobe are child processes, so neither
   they nor the simulators (another process) are in it; provider waits are sleeps and cost none;
-- peak memory: psutil samples the autopilot's process tree (RSS summed, every 0.2 s);
+- peak memory: psutil samples the autopilot's process tree every 0.2 s, RSS summed (``peak_rss_mb``: a page
+  shared by several processes, such as each ffmpeg child's static binary, counts once per process) and PSS
+  summed (``peak_pss_mb``: shared pages counted once in all);
 - videos published, duplicates, over budget, over quota and stuck runs, counted from the
   YouTube simulator's own records (bytes posted twice, inserts past its quota, refusals) and
   the run store (ledger per run and per channel-day against the budgets, runs neither
@@ -310,9 +312,10 @@ def child(out: Path, render_slots: int | None, channels: list[str], pull_only: b
 @dataclass
 class Life:
     wall_s: float
-    peak_rss_mb: float
+    peak_rss_mb: float      # the process tree's RSS summed: a page shared by several processes counts in each
     stats: dict[str, Any]
     code: int
+    peak_pss_mb: float = 0.0  # the same tree's PSS summed: shared pages counted once in all (what it really used)
 
 
 def run_autopilot_process(env: dict[str, str], home: Path, now: str, render_slots: int | None, channels: list[str],
@@ -333,18 +336,21 @@ def run_autopilot_process(env: dict[str, str], home: Path, now: str, render_slot
     err: list[bytes] = []
     reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
     reader.start()
-    peak = 0.0
+    peak = peak_pss = 0.0
     root = psutil.Process(proc.pid)
     while proc.poll() is None:
         try:
             tree = [root, *root.children(recursive=True)]
-            rss = 0
+            rss = pss = 0
             for p in tree:
                 try:
-                    rss += p.memory_info().rss
+                    info = p.memory_full_info()  # PSS: a page shared by n processes counts 1/n in each
+                    rss += info.rss
+                    pss += info.pss
                 except psutil.Error:
                     pass
             peak = max(peak, rss / 2**20)
+            peak_pss = max(peak_pss, pss / 2**20)
         except psutil.Error:
             pass
         if on_tick is not None:
@@ -363,7 +369,7 @@ def run_autopilot_process(env: dict[str, str], home: Path, now: str, render_slot
         raise SystemExit(f"the autopilot exited {proc.returncode}:\n{text[-3000:]}")
     if "Traceback" in text:
         print(f"  (autopilot stderr has a traceback:)\n{text[-2000:]}", file=sys.stderr)
-    return Life(wall, peak, json.loads(out.read_text()), proc.returncode)
+    return Life(wall, peak, json.loads(out.read_text()), proc.returncode, peak_pss)
 
 
 def _undriven(home: Path) -> bool:
@@ -390,7 +396,8 @@ def _combined(lives: list[Life]) -> Life:
         for k in ("failed", "parked", "errors", "held_back"):
             stats["report"][k] += life.stats["report"][k]
     stats["lives"] = len(lives)
-    return Life(sum(l.wall_s for l in lives), max(l.peak_rss_mb for l in lives), stats, lives[-1].code)
+    return Life(sum(l.wall_s for l in lives), max(l.peak_rss_mb for l in lives), stats, lives[-1].code,
+                max(l.peak_pss_mb for l in lives))
 
 
 # -- what really happened: the simulators' records and the run store ------------------------
@@ -554,7 +561,7 @@ def scenario(sims: Sims, root: Path, *, channels: int, per_day: int, scale: floa
         "render_wall_s": round(life.stats["render_wall_s"], 1), "render_slots": life.stats["render_slots"],
         "max_parallel": life.stats["max_parallel"],
         "orchestration_cpu_per_video_s": round(orchestration / a.published, 3) if a.published else None,
-        "peak_rss_mb": round(life.peak_rss_mb), "autopilot_maxrss_mb": round(life.stats["maxrss_mb"]),
+        "peak_rss_mb": round(life.peak_rss_mb), "peak_pss_mb": round(life.peak_pss_mb), "autopilot_maxrss_mb": round(life.stats["maxrss_mb"]),
         "published": a.published, "duplicates": a.duplicates, "posted_twice": a.posted_twice,
         "shared_posts": a.shared_posts, "over_budget": a.over_budget,
         "over_quota": a.over_quota, "stuck": a.stuck, "runs": a.runs, "per_channel": a.per_channel,
@@ -663,8 +670,9 @@ def show(name: str, r: dict[str, Any]) -> None:
           f"ffmpeg/ffprobe children used {r['children_cpu_s']} s (not counted)")
     print(f"  local renders: {r['render_slots']} slot(s), {r['render_wall_s']} s inside assembly in all; at most "
           f"{r['max_parallel']} runs in flight")
-    print(f"  peak RSS of the autopilot's process tree {r['peak_rss_mb']} MB (goal < 1536; the autopilot alone "
-          f"{r['autopilot_maxrss_mb']} MB)")
+    print(f"  peak memory of the autopilot's process tree: RSS summed {r['peak_rss_mb']} MB (goal < 1536), PSS summed "
+          f"{r['peak_pss_mb']} MB (each ffmpeg child maps the same static binary: RSS counts those shared pages "
+          f"once per process, PSS once in all); the autopilot alone {r['autopilot_maxrss_mb']} MB")
     print(f"  analytics pull at the end of the day: {r['analytics_reports']} reports.query calls, "
           f"{r['performance_rows']} performance rows in the store ({r['pull_wall_s']:.1f} s)")
     for line in r["errors"][:5] + r["held_back"][:5] + r["audit_notes"][:10]:
@@ -717,7 +725,7 @@ def main() -> None:
             variant = scenario(sims, Path(tmp) / "script", channels=channels, per_day=per_day, scale=args.scale,
                                render_slots=args.render_slots, script_channels=1, approve_delay_s=args.approve_delay)
             show(f"approval: script on ch00 (approver answers after {args.approve_delay:.0f} s)", variant)
-    summary = {} if main_run is None else {k: main_run[k] for k in ("ratio_to_bound", "orchestration_cpu_per_video_s", "peak_rss_mb", "published",
+    summary = {} if main_run is None else {k: main_run[k] for k in ("ratio_to_bound", "orchestration_cpu_per_video_s", "peak_rss_mb", "peak_pss_mb", "published",
                                         "duplicates", "over_budget", "over_quota", "stuck", "wall_s", "bound_s",
                                         "cpu_floor_s", "ratio_to_larger_bound", "wanted", "channels",
                                         "videos_per_day")}
