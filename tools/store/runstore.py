@@ -126,15 +126,17 @@ class _KeptConnections(threading.local):
     """Each thread's open connections to store files, by path (see ``RunStore.connect``)."""
 
     def __init__(self) -> None:
-        self.by_path: dict[str, tuple[sqlite3.Connection, int, tuple[int, int]]] = {}
+        self.by_path: dict[str, tuple[sqlite3.Connection, int, tuple[int, int, int]]] = {}
 
     def connection(self, path: Path) -> sqlite3.Connection:
         key = str(path)
         try:
             st = os.stat(key)
-            ident = (st.st_dev, st.st_ino)
+            # ctime too: a file deleted and made again can get the same inode number. It also moves when a
+            # checkpoint writes the file, which only costs one reconnect
+            ident = (st.st_dev, st.st_ino, st.st_ctime_ns)
         except OSError:
-            ident = (-1, -1)  # gone: connecting says so in SQLite's words (translated by the caller)
+            ident = (-1, -1, -1)  # gone: connecting says so in SQLite's words (translated by the caller)
         held = self.by_path.get(key)
         if held is not None:
             conn, pid, opened = held
