@@ -17,7 +17,7 @@ from autogen_agentchat.messages import ToolCallExecutionEvent, ToolCallRequestEv
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.model_context import ChatCompletionContext, HeadAndTailChatCompletionContext
 from autogen_core.models import AssistantMessage, FunctionExecutionResultMessage, LLMMessage, UserMessage
-from autogen_core.tools import FunctionTool, ToolSchema
+from autogen_core.tools import BaseTool, FunctionTool, ToolSchema
 from pydantic import BaseModel
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -337,6 +337,10 @@ class CrewAssistant(AssistantAgent):
             "tool_calls": [c for c, _ in kept], "results": [r for _, r in kept]}), inner_messages=inner_messages)
 
 
+_ARGS_MODELS: dict[tuple[Any, str], tuple[Any, type[BaseModel]]] = {}  # (code, name) -> (signature, model)
+_SCHEMAS: dict[tuple[Any, str, str, bool], Any] = {}
+
+
 class RecordedTool(FunctionTool):
     """A FunctionTool whose calls go into the run's ToolRecord (or are answered from it).
 
@@ -349,18 +353,37 @@ class RecordedTool(FunctionTool):
     """
 
     def __init__(self, func: Callable[..., Any], ctx: RunContext, description: str) -> None:
-        super().__init__(func, description=description, name=func.__name__)
+        # Every run builds its tools again (they close over its context), but one ``def`` always has one
+        # signature: its argument model (a pydantic model made from the signature, milliseconds each, twenty
+        # tools a segment) is made once per function and reused, with FunctionTool's own fields set as its
+        # __init__ sets them.
+        code = getattr(func, "__code__", None)
+        if code is not None:  # defaults are evaluated when the def runs: they are part of the key
+            code = (code, repr(getattr(func, "__defaults__", None)), repr(getattr(func, "__kwdefaults__", None)))
+        made = _ARGS_MODELS.get((code, func.__name__)) if code is not None else None
+        if made is None:
+            super().__init__(func, description=description, name=func.__name__)
+            if code is not None:
+                _ARGS_MODELS[(code, func.__name__)] = (self._signature, self.args_type())
+        else:
+            self._func, self._global_imports, self._signature = func, [], made[0]
+            self._has_cancellation_support = "cancellation_token" in made[0].parameters
+            BaseTool.__init__(self, made[1], made[0].return_annotation, func.__name__, description, False)
         self._ctx = ctx
-        self._schema_cache: Any = None
+        self._code = code
 
     @property
     def schema(self) -> ToolSchema:
-        # built once per tool (AutoGen asks for it at every model call and building it from the function's
-        # signature costs milliseconds); each caller gets its own copy
-        if self._schema_cache is None:
+        # built once per function, description and context setting (AutoGen asks for it at every model call and
+        # building it from the function's signature costs milliseconds); each caller gets its own copy
+        key = (self._code, self.name, self.description, self._ctx.settings.context_bounds)  # as it is now
+        built = _SCHEMAS.get(key) if self._code is not None else None
+        if built is None:
             full = super().schema
-            self._schema_cache = lean_schema(full) if self._ctx.settings.context_bounds else full
-        return copy.deepcopy(self._schema_cache)  # type: ignore[return-value]
+            built = lean_schema(full) if self._ctx.settings.context_bounds else full
+            if self._code is not None:
+                _SCHEMAS[key] = built
+        return copy.deepcopy(built)  # type: ignore[return-value]
 
     async def run(self, args: BaseModel, cancellation_token: CancellationToken) -> Any:
         arguments = args.model_dump(mode="json")
