@@ -33,6 +33,9 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CREW_HOME", str(tmp_path / "crew-home"))
     monkeypatch.setenv("CREW_CONVERSATIONS_DIR", str(tmp_path / "conversations"))
     monkeypatch.chdir(tmp_path)
+    from reelcrew.tools.generation import remote
+    remote._durations.clear()  # what vendors' tasks took in an earlier test never shapes this one's polling
+    remote._submitted.clear()
     get_settings(fresh=True)
     yield
     get_settings(fresh=True)

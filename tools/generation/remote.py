@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import os
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,13 @@ from reelcrew.tools.net.retry import MAX_RETRY_AFTER_S, parse_retry_after, stop_
 
 ERROR_TEXT_LIMIT = 200
 POLL_ATTEMPTS = 6  # tries of one poll that fails transiently, in a row, before the wait gives up
+# The first poll waits for most of the shortest time this vendor's model took lately (in this process): a task
+# that took at least 60 s the last twenty times is not polled every 5 s from its first second. Polls cost the
+# vendor's rate limit and our CPU, and they cannot make a task finish sooner.
+FIRST_POLL_SHARE = 0.8
+DURATIONS_KEPT = 20
+_durations: dict[tuple[str, str, str], deque[float]] = {}  # (vendor, model, base URL) -> recent task durations
+_submitted: dict[str, float] = {}                          # vendor task id -> when it was submitted (monotonic)
 
 
 class TaskState(BaseModel):
@@ -205,9 +213,14 @@ class RemoteClipProvider:
 
     async def submit(self, request: ClipRequest) -> str:
         self.vendor_params(request)  # refuse unsupported requests before any HTTP call
+        begun = time.monotonic()
         async with self.client() as client:
             try:
-                return _task_id(self.name, await self._submit(client, request))
+                task_id = _task_id(self.name, await self._submit(client, request))
+                if len(_submitted) > 10_000:  # tasks never waited for (a crash between): forget the oldest
+                    del _submitted[next(iter(_submitted))]
+                _submitted[task_id] = begun
+                return task_id
             except httpx.TimeoutException:
                 raise ProviderError(f"{self.name} create timed out", FailureClass.TRANSIENT, code="timeout") from None
             except httpx.TransportError as exc:
@@ -230,6 +243,12 @@ class RemoteClipProvider:
         error never loses the paid task; a permanent poll error stops at once.
         """
         end = time.monotonic() + self.poll_timeout
+        begun = _submitted.get(task_id)
+        recent = _durations.get((self.name, self.model, self.base_url))
+        if begun is not None and recent:
+            first = FIRST_POLL_SHARE * min(recent) - (time.monotonic() - begun)
+            if first > self.poll_interval:  # shorter than one interval: poll as usual
+                await self.sleep(min(first, max(0.0, end - time.monotonic())))
         async with self.client() as client:
 
             async def poll_once() -> TaskState:
@@ -251,6 +270,10 @@ class RemoteClipProvider:
                                        stop=stop_at(end), wait=wait_fixed(self.poll_interval), sleep=self.sleep,
                                        retry_error_callback=lambda rs: rs.outcome.result())
             state = await until_done(poll_once)
+        if state.status == "succeeded" and begun is not None:
+            _submitted.pop(task_id, None)
+            _durations.setdefault((self.name, self.model, self.base_url),
+                                  deque(maxlen=DURATIONS_KEPT)).append(time.monotonic() - begun)
         if state.status == "failed":
             raise state.error(self.name)
         if state.status != "succeeded":
