@@ -321,11 +321,12 @@ class RunStore:
             ).fetchone()
         return json.loads(row["data"]) if row else None
 
-    def all_artifacts(self, run_id: str) -> list[tuple[str, int, int, Any]]:
-        """Every artifact of a run as (kind, version, row id, data), oldest first, in one read (for ``RunState``)."""
+    def all_artifacts(self, run_id: str, *, after: int = 0) -> list[tuple[str, int, int, Any]]:
+        """Every artifact of a run as (kind, version, row id, data), oldest first, in one read (for ``RunState``);
+        ``after``: only those with a larger row id (artifacts are only ever added)."""
         with self.connect() as c:
-            rows = c.execute("SELECT kind, version, id, data FROM artifacts WHERE run_id=? ORDER BY id",
-                             (run_id,)).fetchall()
+            rows = c.execute("SELECT kind, version, id, data FROM artifacts WHERE run_id=? AND id>? ORDER BY id",
+                             (run_id, after)).fetchall()
         return [(r["kind"], int(r["version"]), int(r["id"]), json.loads(r["data"])) for r in rows]
 
     def count_artifacts(self, run_id: str, kind: str) -> int:

@@ -7,7 +7,8 @@ every message) never see half of one write and half of another.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypeVar
 
@@ -63,6 +64,12 @@ class GateDecision(BaseModel):
                    decided_at=gate.decided_at, artifact_seq=getattr(gate, "artifact_seq", None) or 0)
 
 
+
+# (store file, run id, run created) -> (last row id parsed, [(kind, artifact)...]) of the runs read lately
+_parsed: OrderedDict[tuple[str, str, str], tuple[int, list[tuple[str, Artifact]]]] = OrderedDict()
+_parsed_lock = threading.Lock()
+PARSED_RUNS = 64
+
 @dataclass
 class RunState:
     """Everything ``next_step`` reads about one run."""
@@ -73,12 +80,26 @@ class RunState:
 
     @classmethod
     def load(cls, store: RunStore, run_id: str) -> RunState:
+        """The run's state now. Artifacts are only ever added, and the flow reads the state at every turn of
+        every run: the ones already parsed are kept (per store file and run) and only newer rows are read."""
         run = store.get_run(run_id)
         if run is None:
             raise LookupError(f"no run {run_id}")
+        key = (str(store.path), run_id, run.created_at)
+        with _parsed_lock:
+            last, known = _parsed.get(key, (0, []))
+        new = [(kind, parse_artifact(kind, version, data, seq=seq))
+               for kind, version, seq, data in store.all_artifacts(run_id, after=last)]
+        every = known + new
+        if new:
+            with _parsed_lock:
+                _parsed[key] = (new[-1][1].seq, every)
+                _parsed.move_to_end(key)
+                while len(_parsed) > PARSED_RUNS:
+                    _parsed.popitem(last=False)
         by_kind: dict[str, list[Artifact]] = defaultdict(list)
-        for kind, version, seq, data in store.all_artifacts(run_id):
-            by_kind[kind].append(parse_artifact(kind, version, data, seq=seq))
+        for kind, artifact in every:
+            by_kind[kind].append(artifact)
         return cls(run=run, artifacts=dict(by_kind), gates=[GateDecision.from_gate(g) for g in store.gates(run_id)])
 
     # -- artifacts ------------------------------------------------------------
