@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,8 @@ class Transcript:
     # transcript, which re-runs from the record alone
     world: dict[str, Any] | None = None
     http: list[dict[str, Any]] = field(default_factory=list)  # outside HTTP exchanges (tools/net/cassette.py)
-    # per list of the document: each element's plain JSON -> its scrubbed, indented text (see ``text``)
+    # per list of the document (and the team's agent states): each element's plain JSON and the secrets known ->
+    # its scrubbed, indented text (see ``text``)
     _encoded: dict[str, dict[tuple[str, Any], str]] = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -88,39 +90,45 @@ class Transcript:
         encoder is pure Python, and an autopilot saves hundreds of transcripts)."""
         forms = secret_forms()
         doc = self.to_json()
-        lists = {key: doc[key] for key in _LISTS if isinstance(doc.get(key), list) and doc[key]}
-        for key in lists:
-            doc[key] = _PLACEHOLDER.format(key)
-        head = _encode(doc)  # the lists' places are found in this text only, before any list is spliced in
+        nonce = secrets.token_hex(8)  # outside text cannot spell a placeholder it cannot guess
+        spliced: list[tuple[str, str]] = []  # (placeholder as JSON, the text that goes in its place)
+        cache, kept = self._encoded, {}
+
+        def encoded(group: str, item: Any, prefix: str, first: str) -> str:
+            plain = json.dumps(item, ensure_ascii=False, default=str)
+            body = cache.get(group, {}).get((plain, forms))
+            if body is None:
+                text = json.dumps(scrub_obj(json.loads(plain)), indent=1, ensure_ascii=False)
+                body = first + text.replace("\n", "\n" + prefix)
+            kept.setdefault(group, {})[(plain, forms)] = body
+            return body
+
+        for key in _LISTS:
+            items = doc.get(key)
+            if isinstance(items, list) and items:
+                mark = f"\x00{nonce}-{key}\x00"
+                doc[key] = mark
+                parts = [encoded(key, item, "  ", "  ") for item in items]
+                spliced.append((json.dumps(mark), "[\n" + ",\n".join(parts) + "\n ]"))
+        team = doc.get("team_state")
+        agents = team.get("agent_states") if isinstance(team, dict) else None
+        if isinstance(agents, dict) and agents:  # each agent's state: most agents did not speak since the last save
+            doc["team_state"] = team = dict(team)
+            team["agent_states"] = marked = {}
+            for i, (name, state) in enumerate(agents.items()):
+                marked[name] = mark = f"\x00{nonce}-agent-{i}\x00"
+                spliced.append((json.dumps(mark), encoded("agent_states", state, "   ", "")))
+        head = _encode(doc)
+        self._encoded = kept
         out, at = [], 0
-        for key, items in lists.items():
-            cache = self._encoded.get(key, {})
-            parts, live = [], {}
-            for item in items:
-                plain = json.dumps(item, ensure_ascii=False, default=str)
-                body = cache.get((plain, forms))
-                if body is None:
-                    body = _indent(json.dumps(scrub_obj(json.loads(plain)), indent=1, ensure_ascii=False), "  ")
-                live[(plain, forms)] = body
-                parts.append(body)
-            self._encoded[key] = live
-            mark = json.dumps(_PLACEHOLDER.format(key))
+        for mark, body in sorted(spliced, key=lambda pair: head.index(pair[0])):
             where = head.index(mark, at)
-            out += [head[at:where], "[\n" + ",\n".join(parts) + "\n ]"]
+            out += [head[at:where], body]
             at = where + len(mark)
-        for key in [k for k in self._encoded if k not in lists]:
-            del self._encoded[key]
         return "".join(out) + head[at:]
 
 
 _LISTS = ("segments", "model_responses", "tool_calls", "gates", "http")
-_PLACEHOLDER = "\x00reelcrew-list-{}\x00"  # stands in for a list while the rest of the document is encoded
-
-
-def _indent(text: str, prefix: str) -> str:
-    return "\n".join(prefix + line for line in text.split("\n"))
-
-
 def _encode(value: Any) -> str:
     """``value`` as the transcript writes it: made JSON-plain (``default=str``), scrubbed, one-space indents."""
     data = json.loads(json.dumps(value, ensure_ascii=False, default=str))

@@ -76,8 +76,8 @@ def test_prices_follow_an_edited_user_table(tmp_path: Path) -> None:
 
 
 def test_a_list_placeholder_inside_outside_text_is_kept_as_text() -> None:
-    """Every list is spliced in where the document's own encoding put it: outside text that spells a
-    placeholder (a hostile tool result, say) stays text and moves nothing."""
+    """Every list (and each agent's state) is spliced in where the document's own encoding put it: outside
+    text that spells a placeholder (a hostile tool result, say) stays text and moves nothing."""
     t = Transcript(run_id="r1", channel="demo", brains={}, platforms=["outbox"])
     hostile = "\x00reelcrew-list-http\x00"
     t.segments.append({"task": "go", "messages": [{"type": "TextMessage", "content": hostile}], "stop_reason": None})
@@ -88,3 +88,9 @@ def test_a_list_placeholder_inside_outside_text_is_kept_as_text() -> None:
     assert again["segments"][0]["messages"][0]["content"] == hostile and again["http"][0]["text"] == hostile
     t.http[0]["status"] = 500  # an element changed in place is encoded again
     assert json.loads(t.text())["http"][0]["status"] == 500 and t.text() == _whole(t)
+    t.team_state = {"type": "TeamState", "agent_states": {"Researcher": {"llm_context": {"messages": ["a"]}},
+                                                          "Publisher": {"note": hostile}, "Empty": {}}}
+    assert t.text() == _whole(t)
+    t.team_state["agent_states"]["Researcher"]["llm_context"]["messages"].append("b")  # one agent spoke
+    assert json.loads(t.text())["team_state"]["agent_states"]["Researcher"]["llm_context"]["messages"] == ["a", "b"]
+    assert t.text() == _whole(t)
