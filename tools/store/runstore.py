@@ -166,12 +166,6 @@ class _KeptConnections(threading.local):
 _kept = _KeptConnections()
 
 
-def close_kept_connections() -> None:
-    """Close this thread's kept store connections (tests and commands that remove a home call it)."""
-    for path in list(_kept.by_path):
-        _kept.drop(Path(path))
-
-
 class RunStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
