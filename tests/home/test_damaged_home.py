@@ -31,6 +31,7 @@ def real_store(settings) -> Path:
     store = RunStore(settings.store_path)
     for _ in range(30):  # enough rows to span several pages
         store.create_run("demo", {"padding": "x" * 2000})
+    store.close()  # as the `crew` that wrote it would on exit: the WAL is checkpointed and removed
     return settings.store_path
 
 

@@ -53,3 +53,17 @@ def test_each_thread_has_its_own_connection_and_sees_the_others_writes(settings)
     t.join()
     assert seen["runs"] == 2 and len(store.list_runs()) == 2
     assert seen["conn"] is not _kept.by_path[str(store.path)][0]
+
+
+def test_a_process_that_exits_leaves_no_wal_behind(settings, tmp_path):
+    """Kept connections are closed at exit, from every thread: the WAL is checkpointed and removed, as a
+    connection per operation left it (a later `crew` finds the store whole in its one file)."""
+    import subprocess
+    import sys
+
+    code = ("import threading\nfrom reelcrew.tools.store import open_store\ns = open_store()\ns.create_run('demo')\n"
+            "t = threading.Thread(target=lambda: s.create_run('demo'))\nt.start()\nt.join()\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    assert settings.store_path.exists()
+    assert not settings.store_path.with_name(settings.store_path.name + "-wal").exists()
+    assert len(open_store(settings).list_runs()) == 2

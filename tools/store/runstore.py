@@ -3,6 +3,7 @@ one transaction on it), so tools running in worker threads and the CLI can share
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import secrets
@@ -152,18 +153,41 @@ class _KeptConnections(threading.local):
             conn.close()
             raise
         self.by_path[key] = (conn, os.getpid(), ident)
+        with _open_lock:
+            _open.add(conn)
         return conn
 
     def drop(self, path: Path) -> None:
         held = self.by_path.pop(str(path), None)
         if held is not None and held[1] == os.getpid():
-            try:
-                held[0].close()
-            except sqlite3.Error:
-                pass
+            _close(held[0])
 
 
 _kept = _KeptConnections()
+_open: set[sqlite3.Connection] = set()  # every thread's kept connections, closed at exit
+_open_lock = threading.Lock()
+_open_pid = os.getpid()
+
+
+def _close(conn: sqlite3.Connection) -> None:
+    with _open_lock:
+        _open.discard(conn)
+    try:
+        conn.close()
+    except sqlite3.Error:
+        pass
+
+
+@atexit.register
+def _close_all() -> None:
+    """At exit, close every kept connection (the last one to close checkpoints the WAL and removes it, as
+    a connection per operation did)."""
+    if os.getpid() != _open_pid:
+        return  # a forked child: the parent's connections are not its to close
+    with _open_lock:
+        left = list(_open)
+    for conn in left:
+        _close(conn)
 
 
 class RunStore:
@@ -207,6 +231,10 @@ class RunStore:
             if isinstance(exc, sqlite3.Error) and (translated := translate_sqlite(exc, self.path)):
                 raise translated from exc
             raise
+
+    def close(self) -> None:
+        """Close this thread's kept connection to the store (the next operation opens one again)."""
+        _kept.drop(self.path)
 
     def _migrate(self) -> None:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
