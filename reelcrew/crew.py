@@ -34,7 +34,7 @@ from reelcrew.tools.script.models import Script
 from reelcrew.tools.net.cassette import TAPE, Tape
 from reelcrew.tools.store import Gate, RunRecord, RunStore, open_store
 from reelcrew.tools.store.leases import Lease, channel_lease, holder_of, run_lease
-from reelcrew.transcripts import Transcript, load
+from reelcrew.transcripts import Transcript, load, load_for_driving
 
 if TYPE_CHECKING:
     from reelcrew.replay import RerunReport
@@ -294,7 +294,7 @@ async def _drive(run_id: str, cfg: ChannelConfig, store: RunStore, settings: Set
     store.update_run(run_id, options={**run.options, "lives": life})
     ctx.faults = injector_for(settings.faults, run_id, life)
     path = _transcript_path(settings, run_id)
-    transcript = load(path) if (not fresh and path.exists()) else None
+    transcript = (load_for_driving(path) if harness is None else load(path)) if (not fresh and path.exists()) else None
     model_log: list[dict[str, Any]] = transcript.model_responses if transcript else []
     meter = ModelMeter(run_id, cfg, store)
     if harness is None:

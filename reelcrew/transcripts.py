@@ -11,6 +11,8 @@ import json
 import os
 import secrets
 import tempfile
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,10 @@ class Transcript:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(self.text())
         os.replace(tmp, path)
+        with _recent_lock:
+            _saved[str(path)] = (_signature(path), self)
+            while len(_saved) > RECENT_RUNS:
+                del _saved[next(iter(_saved))]
         return path
 
     def text(self) -> str:
@@ -92,7 +98,7 @@ class Transcript:
         doc = self.to_json()
         nonce = secrets.token_hex(8)  # outside text cannot spell a placeholder it cannot guess
         spliced: list[tuple[str, str]] = []  # (placeholder as JSON, the text that goes in its place)
-        cache, kept = self._encoded, {}
+        cache, kept = self._encoded or _recent_texts.get(self.run_id, {}), {}
 
         def encoded(group: str, item: Any, prefix: str, first: str) -> str:
             plain = json.dumps(item, ensure_ascii=False, default=str)
@@ -120,6 +126,11 @@ class Transcript:
                 spliced.append((json.dumps(mark), encoded("agent_states", state, "   ", "")))
         head = _encode(doc)
         self._encoded = kept
+        with _recent_lock:  # the next life of this run (a new Transcript loaded from the file) starts from it
+            _recent_texts[self.run_id] = kept
+            _recent_texts.move_to_end(self.run_id)
+            while len(_recent_texts) > RECENT_RUNS:
+                _recent_texts.popitem(last=False)
         out, at = [], 0
         for mark, body in sorted(spliced, key=lambda pair: head.index(pair[0])):
             where = head.index(mark, at)
@@ -128,11 +139,38 @@ class Transcript:
         return "".join(out) + head[at:]
 
 
+# run id -> the element texts its last save kept: content-addressed (plain JSON and the secrets known), so a
+# Transcript loaded again from the file (each step of an autopilot run is a new life) reuses them safely
+_recent_texts: OrderedDict[str, dict[str, dict[tuple[str, Any], str]]] = OrderedDict()
+_recent_lock = threading.Lock()
+RECENT_RUNS = 64
+_saved: dict[str, tuple[tuple[int, int, int] | None, "Transcript"]] = {}  # path -> (its file as saved, the object)
+
 _LISTS = ("segments", "model_responses", "tool_calls", "gates", "http")
 def _encode(value: Any) -> str:
     """``value`` as the transcript writes it: made JSON-plain (``default=str``), scrubbed, one-space indents."""
     data = json.loads(json.dumps(value, ensure_ascii=False, default=str))
     return json.dumps(scrub_obj(data), indent=1, ensure_ascii=False)
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)  # a save replaces the file: a new inode each time
+
+
+def load_for_driving(path: Path) -> Transcript:
+    """The transcript a run's driver goes on writing: the very object this process saved last, when the file
+    is still exactly what it saved (each step of an autopilot run is a new drive, and parsing and checking a
+    long transcript again each time cost milliseconds), else ``load(path)``. Only the run's driver, which
+    holds the run's lease, may call it: the object is shared with the last save, not copied."""
+    with _recent_lock:
+        saved = _saved.pop(str(path), None)
+    if saved is not None and saved[0] is not None and saved[0] == _signature(path):
+        return saved[1]
+    return load(path)
 
 
 def load(path: Path) -> Transcript:

@@ -94,3 +94,33 @@ def test_a_list_placeholder_inside_outside_text_is_kept_as_text() -> None:
     t.team_state["agent_states"]["Researcher"]["llm_context"]["messages"].append("b")  # one agent spoke
     assert json.loads(t.text())["team_state"]["agent_states"]["Researcher"]["llm_context"]["messages"] == ["a", "b"]
     assert t.text() == _whole(t)
+
+
+def test_the_driver_gets_back_what_it_saved_unless_the_file_changed(tmp_path: Path) -> None:
+    from reelcrew.transcripts import load_for_driving
+
+    t = Transcript(run_id="r-drive", channel="demo", brains={}, platforms=["outbox"])
+    t.segments.append({"task": "go", "messages": [{"type": "TextMessage", "content": "one"}], "stop_reason": None})
+    path = t.save(tmp_path / "r.json")
+    assert load_for_driving(path) is t  # the next step of the run goes on with the same object
+    t.save(path)
+    other = load(path)  # someone else edits the file (another process, a user): the driver reads it again
+    other.segments[0]["messages"][0]["content"] = "edited"
+    text = other.text()
+    path.write_text(text, encoding="utf-8")
+    again = load_for_driving(path)
+    assert again is not t and again.segments[0]["messages"][0]["content"] == "edited"
+    assert load_for_driving(path) is not again  # only what this process saved is handed back
+
+
+def test_a_transcript_loaded_again_reuses_the_texts_its_last_save_encoded(tmp_path: Path, monkeypatch) -> None:
+    from reelcrew import transcripts
+
+    t = load(sorted(EXAMPLES.glob("*.json"))[0])
+    t.save(tmp_path / "t.json")
+    fresh = load(tmp_path / "t.json")
+    encoded: list[object] = []
+    real = transcripts.scrub_obj
+    monkeypatch.setattr(transcripts, "scrub_obj", lambda v: encoded.append(v) or real(v))
+    assert fresh.text() == _whole(fresh)
+    assert len(encoded) == 1  # only the document's head: every list element and agent state was reused
