@@ -113,7 +113,7 @@ def _publish(ctx: RunContext) -> dict:
                 video_id=u.platform_id or u.idempotency_key, channel=ctx.channel.name, platform=u.platform,
                 topic=brief[1]["title"] if brief else script.title, hook=script.hook,
                 summary=script.narration[:500], published_at=u.scheduled_at or clock.now(),
-                run_id=ctx.run_id,
+                run_id=ctx.run_id, trend_velocity=_velocity(brief[1] if brief else None),
             ))
     rows = [u.model_dump(mode="json") for u in uploads]
     ctx.put("publication", {"video_version": v, "uploads": rows, "complete": done})
@@ -123,6 +123,12 @@ def _publish(ctx: RunContext) -> dict:
             raise CrewError(f"{u.platform}: {message}", hint=hint or None, failure=FailureClass(u.failure))
     return {"ok": done, "uploads": [{k: r[k] for k in ("platform", "status", "platform_id", "url", "scheduled_at",
                                                         "reused", "detail")} for r in rows]}
+
+
+def _velocity(brief: dict | None) -> float | None:
+    """The chosen topic's trend velocity (0..1), for memory; None for a brief written before it was kept."""
+    value = (brief or {}).get("velocity")
+    return float(value) if isinstance(value, (int, float)) and 0 <= value <= 1 else None
 
 
 def make_publisher(ctx: RunContext, client: ChatCompletionClient) -> AssistantAgent:

@@ -80,7 +80,8 @@ def build_tools(ctx: RunContext) -> list[RecordedTool]:
         angle = " ".join(str(angle).split())[:200]
         brief = {"topic_id": topic["topic_id"], "title": topic["title"][:200],
                  "explanation": topic.get("explanation", "")[:500], "angle": angle,
-                 "body": str(topic.get("body") or "")[:1500], "ranked_version": latest[0]}
+                 "body": str(topic.get("body") or "")[:1500], "ranked_version": latest[0],
+                 "velocity": topic.get("velocity")}  # kept on the published video's memory record
         version, taken = await asyncio.to_thread(_take_topic, ctx, brief)
         if version is None:
             by = next(where for tid, title, where in taken if tid == topic["topic_id"] or title == brief["title"])

@@ -44,6 +44,9 @@ class VideoRecord(BaseModel):
     run_id: str | None = None
     performance: Performance = Field(default_factory=Performance)
     duration_s: float | None = Field(default=None, ge=0, description="length of the video, when known")
+    trend_velocity: float | None = Field(default=None, ge=0, le=1, description=(
+        "the topic's trend velocity (0..1) when it was published, so the ranking can tell a good topic from a "
+        "fast day; None for records written before it was kept, or imported"))
 
 
 class SimilarVideo(BaseModel):

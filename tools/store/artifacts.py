@@ -39,6 +39,7 @@ class Brief(Artifact):
     explanation: str = ""
     angle: str = ""
     ranked_version: int | None = None
+    velocity: float | None = Field(default=None, description="the topic's trend velocity when it was chosen")
 
 
 class ScriptProblem(BaseModel):
