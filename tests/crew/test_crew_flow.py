@@ -147,3 +147,19 @@ async def test_a_step_that_keeps_failing_is_tried_again_in_a_new_turn(layers, mo
     rows = turns(load(Path(outcome.transcript_path)))
     produce_calls = [r for r in rows if r["kind"] == "tool call" and r["name"] == "produce_video"]
     assert len(produce_calls) == 2  # the second Dispatcher turn called the tool again
+
+
+async def test_the_published_video_keeps_its_topics_trend_velocity(monkeypatch, tmp_path) -> None:
+    """Memory records the velocity the topic had when chosen, so the ranking can factor it out of the figures."""
+    from crewfakes import install
+    from reelcrew.tools.memory import open_memory
+
+    install(monkeypatch.setattr, tmp_path, real_publisher=True)
+    outcome = await start_run("demo", yes=True)
+    assert outcome.status == "published", outcome.message
+    store = open_store()
+    brief = store.latest_artifact(outcome.run_id, "brief")[1]
+    ranked = {t["topic_id"]: t for t in store.latest_artifact(outcome.run_id, "ranked_topics")[1]["topics"]}
+    assert brief["velocity"] == ranked[brief["topic_id"]]["velocity"] > 0
+    published = [r for r in open_memory("demo").snapshot().records if r.run_id == outcome.run_id]
+    assert published and {r.trend_velocity for r in published} == {brief["velocity"]}
