@@ -30,10 +30,11 @@ The strategies:
   (`import_feedback`), alternating Studio "Table data.csv" and Analytics API JSON files;
 * oracle: knows the hidden means (and fatigue), picks the best expected revenue.
 
-The ranking's constants were tuned on seeds 100-119 (``--first-seed 100``); the reported
-run uses seeds 0-19, so the figures are not fitted to the seeds they report. The lift is
+The ranking's constants were set in earlier work while this benchmark ran its default seeds
+0-19 (in a flatter world); seeds from 20 on (``--first-seed 20``) were never used to set
+them, and are reported beside 0-19 (README). The lift is
 taken against the *stronger* no-memory strategy (velocity only or the ranking without
-memory, whichever earns more by day 30), and both lifts are printed.
+memory, whichever ReelCrew beats by less by day 30), and both lifts are printed.
 
 Same seeds and the same noise draws for every strategy. Not simulated: rendering and
 uploading (the choice, memory and feedback path are the real code). Embeddings are
@@ -42,7 +43,7 @@ the real MiniLM vectors, cached per title within the process.
     python benchmarks/learning.py             # 20 seeds x 60 days (a few minutes)
     python benchmarks/learning.py --quick     # CI-sized: 4 seeds x 30 days (under ~2 minutes)
     python benchmarks/learning.py --plot learning.png   # needs the `bench` extra (matplotlib)
-    python benchmarks/learning.py --first-seed 100      # the tuning seeds 100-119
+    python benchmarks/learning.py --first-seed 20       # held-out seeds 20-39
 
 Prints the calibration, a table of cumulative revenue as a share of the oracle's by day, and
 last one JSON line with ``share_of_oracle_day30``, ``lift_vs_no_memory_day30`` (against the
@@ -54,9 +55,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import json
-import math
 import os
 import random
 import sys
@@ -324,8 +323,9 @@ def summarise(all_runs: list[dict], days: int) -> dict:
         return float(np.mean([np.sum(r[strategy]["revenue"][:day]) / np.sum(r[other]["revenue"][:day])
                               for r in all_runs]))
     d30 = min(30, days)
-    # the honest baseline: whichever strategy without memory earns more by day 30
-    stronger = max(NO_MEMORY, key=lambda s: float(cum[s][d30 - 1]))
+    # the honest baseline: of the strategies without memory, the one ReelCrew beats by less (per-seed ratios,
+    # averaged like every figure here; by total revenue the other can look stronger when seeds differ in scale)
+    stronger = min(NO_MEMORY, key=lambda s: per_seed("reelcrew", s, d30))
     out = {"seeds": len(all_runs), "days": days,
            "share_of_oracle_day30": round(per_seed("reelcrew", "oracle", d30), 4),
            "lift_vs_no_memory_day30": round(per_seed("reelcrew", stronger, d30), 4),
@@ -375,7 +375,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=None)
     ap.add_argument("--days", type=int, default=None)
     ap.add_argument("--first-seed", type=int, default=0,
-                    help="first seed (the ranking's constants were tuned on 100-119; the reported run is 0-19)")
+                    help="first seed (0: the default seeds 0-19; 20 or more: seeds never used to set the ranking)")
     ap.add_argument("--plot", type=Path, default=None, help="write a PNG of the learning curves (matplotlib)")
     args = ap.parse_args()
     seeds = args.seeds or (4 if args.quick else 20)
@@ -388,8 +388,8 @@ def main() -> None:
     appeal, _, calibration = calibrate(max(days, 60))
     print(calibration)
     first = args.first_seed
-    tuned = "the tuning seeds" if 100 <= first and first + seeds <= 120 else "not the tuning seeds 100-119"
-    print(f"seeds {first}-{first + seeds - 1} ({tuned}: the ranking's constants were tuned on seeds 100-119)")
+    held_out = "held out: never used to set the ranking" if first >= 20 else "the default seeds, used in earlier work"
+    print(f"seeds {first}-{first + seeds - 1} ({held_out})")
     _cached_embeddings()
     t0 = time.monotonic()
     runs = []
