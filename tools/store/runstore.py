@@ -1,5 +1,6 @@
-"""SQLite run store (WAL mode). One connection per thread, kept between operations (each operation is
-one transaction on it), so tools running in worker threads and the CLI can share it safely."""
+"""SQLite run store (WAL mode). Connections are pooled and kept open between operations; each operation is
+one transaction on a connection lent to it alone, so tools running in worker threads and the CLI can share
+the store safely."""
 
 from __future__ import annotations
 
@@ -123,27 +124,43 @@ def _opening_lock(path: Path) -> Iterator[None]:
         lock.release()
 
 
-class _KeptConnections(threading.local):
-    """Each thread's open connections to store files, by path (see ``RunStore.connect``)."""
+class _Pool:
+    """Open connections to store files, by path, lent to one operation at a time (see ``RunStore.connect``).
+
+    A pool, not one connection per thread: threads come and go (a lease's heartbeat, the event loop's
+    workers), and a connection closed while others of this process hold the file's locks (in WAL mode every
+    open connection does) keeps its descriptor until they all close: per-thread connections leaked one
+    descriptor per thread that ended. Pooled connections are only closed after an error, when the file at
+    the path is another one, and at exit; the pool grows to the most operations ever in flight at once."""
 
     def __init__(self) -> None:
-        self.by_path: dict[str, tuple[sqlite3.Connection, int, tuple[int, int, int]]] = {}
+        self.idle: dict[str, list[tuple[sqlite3.Connection, int, tuple[int, int]]]] = {}
+        self.lock = threading.Lock()
 
-    def connection(self, path: Path) -> sqlite3.Connection:
-        key = str(path)
+    @staticmethod
+    def identity(key: str) -> tuple[int, int]:
         try:
             st = os.stat(key)
-            # ctime too: a file deleted and made again can get the same inode number. It also moves when a
-            # checkpoint writes the file, which only costs one reconnect
-            ident = (st.st_dev, st.st_ino, st.st_ctime_ns)
         except OSError:
-            ident = (-1, -1, -1)  # gone: connecting says so in SQLite's words (translated by the caller)
-        held = self.by_path.get(key)
-        if held is not None:
-            conn, pid, opened = held
-            if pid == os.getpid() and opened == ident:
-                return conn
-            self.drop(path)
+            return (-1, -1)  # gone: connecting says so in SQLite's words (translated by the caller)
+        return (st.st_dev, st.st_ino)
+
+    def take(self, path: Path) -> tuple[sqlite3.Connection, tuple[int, int]]:
+        key, ident, stale = str(path), self.identity(str(path)), []
+        with self.lock:
+            idle = self.idle.setdefault(key, [])
+            while idle:
+                conn, pid, opened = idle.pop()
+                if pid == os.getpid() and opened == ident:
+                    break
+                stale.append((conn, pid))
+            else:
+                conn = None
+        for old, pid in stale:
+            if pid == os.getpid():  # a forked child never closes its parent's connections
+                _close(old)
+        if conn is not None:
+            return conn, ident
         conn = connect_scrubbed(key, timeout=30, isolation_level=None, check_same_thread=False)
         try:
             conn.row_factory = sqlite3.Row
@@ -152,19 +169,24 @@ class _KeptConnections(threading.local):
         except BaseException:
             conn.close()
             raise
-        self.by_path[key] = (conn, os.getpid(), ident)
         with _open_lock:
             _open.add(conn)
-        return conn
+        return conn, ident
 
-    def drop(self, path: Path) -> None:
-        held = self.by_path.pop(str(path), None)
-        if held is not None and held[1] == os.getpid():
-            _close(held[0])
+    def give_back(self, path: Path, conn: sqlite3.Connection, ident: tuple[int, int]) -> None:
+        with self.lock:
+            self.idle.setdefault(str(path), []).append((conn, os.getpid(), ident))
+
+    def close_idle(self, path: Path) -> None:
+        with self.lock:
+            idle = self.idle.pop(str(path), [])
+        for conn, pid, _ in idle:
+            if pid == os.getpid():
+                _close(conn)
 
 
-_kept = _KeptConnections()
-_open: set[sqlite3.Connection] = set()  # every thread's kept connections, closed at exit
+_pool = _Pool()
+_open: set[sqlite3.Connection] = set()  # every pooled connection, lent or idle, closed at exit
 _open_lock = threading.Lock()
 _open_pid = os.getpid()
 
@@ -180,7 +202,7 @@ def _close(conn: sqlite3.Connection) -> None:
 
 @atexit.register
 def _close_all() -> None:
-    """At exit, close every kept connection (the last one to close checkpoints the WAL and removes it, as
+    """At exit, close every pooled connection (the last one to close checkpoints the WAL and removes it, as
     a connection per operation did)."""
     if os.getpid() != _open_pid:
         return  # a forked child: the parent's connections are not its to close
@@ -208,16 +230,16 @@ class RunStore:
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection in a transaction: committed on success, rolled back on error.
 
-        Each thread keeps its own connection to the store file between operations: opening one (and SQLite
-        parsing the schema for it) cost about 0.55 ms of CPU, a hundred times the transaction itself, and an
-        autopilot makes hundreds of store operations a video. A kept connection is dropped and opened again
-        when the file at the path is no longer the one it opened (deleted, replaced, restored), in a child
-        process, and after any error, so a failed operation never leaves a connection in an unknown state.
-        (It is safe because nothing else in this process opens and closes the store file: closing any
-        descriptor drops every POSIX lock the process holds on it, which is why ``health._read_header``
-        keeps its descriptor open.)
+        The connection comes from a pool kept open between operations: opening one (and SQLite parsing the
+        schema for it) cost about 0.55 ms of CPU, a hundred times the transaction itself, and an autopilot makes
+        hundreds of store operations a video. A pooled connection is closed, not reused, after any error (a
+        failed operation never leaves one in an unknown state), when the file at the path is no longer the one
+        it opened (deleted or replaced; a file made again with the same inode number is not told apart), and
+        in a child process. (Nothing else in this process opens and closes the store file: closing any
+        descriptor drops every POSIX lock the process holds on it, which is why ``health._read_header`` keeps
+        its descriptor open.)
         """
-        conn = _kept.connection(self.path)
+        conn, ident = _pool.take(self.path)
         try:
             conn.execute("BEGIN IMMEDIATE")
             yield conn
@@ -226,15 +248,18 @@ class RunStore:
             try:
                 if conn.in_transaction:  # SQLite already rolled back after a full disk: do not hide the cause
                     conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
             finally:
-                _kept.drop(self.path)
+                _close(conn)
             if isinstance(exc, sqlite3.Error) and (translated := translate_sqlite(exc, self.path)):
                 raise translated from exc
             raise
+        _pool.give_back(self.path, conn, ident)
 
     def close(self) -> None:
-        """Close this thread's kept connection to the store (the next operation opens one again)."""
-        _kept.drop(self.path)
+        """Close the store's idle pooled connections (the next operation opens one again)."""
+        _pool.close_idle(self.path)
 
     def _migrate(self) -> None:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
