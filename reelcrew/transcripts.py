@@ -11,13 +11,12 @@ import json
 import os
 import secrets
 import tempfile
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reelcrew.errors import InputError
+from reelcrew.recent import Recent
 from reelcrew.redaction import scrub_obj, secret_forms
 from reelcrew.transcript_models import check_transcript, printable
 
@@ -79,10 +78,7 @@ class Transcript:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(self.text())
         os.replace(tmp, path)
-        with _recent_lock:
-            _saved[str(path)] = (_signature(path), self)
-            while len(_saved) > RECENT_RUNS:
-                del _saved[next(iter(_saved))]
+        _saved.put(str(path), (_signature(path), self))
         return path
 
     def text(self) -> str:
@@ -126,11 +122,7 @@ class Transcript:
                 spliced.append((json.dumps(mark), encoded("agent_states", state, "   ", "")))
         head = _encode(doc)
         self._encoded = kept
-        with _recent_lock:  # the next life of this run (a new Transcript loaded from the file) starts from it
-            _recent_texts[self.run_id] = kept
-            _recent_texts.move_to_end(self.run_id)
-            while len(_recent_texts) > RECENT_RUNS:
-                _recent_texts.popitem(last=False)
+        _recent_texts.put(self.run_id, kept)  # the next life of this run (loaded from the file) starts from it
         out, at = [], 0
         for mark, body in sorted(spliced, key=lambda pair: head.index(pair[0])):
             where = head.index(mark, at)
@@ -141,12 +133,12 @@ class Transcript:
 
 # run id -> the element texts its last save kept: content-addressed (plain JSON and the secrets known), so a
 # Transcript loaded again from the file (each step of an autopilot run is a new life) reuses them safely
-_recent_texts: OrderedDict[str, dict[str, dict[tuple[str, Any], str]]] = OrderedDict()
-_recent_lock = threading.Lock()
-RECENT_RUNS = 64
-_saved: dict[str, tuple[tuple[int, int, int] | None, "Transcript"]] = {}  # path -> (its file as saved, the object)
+_recent_texts: Recent[str, dict[str, dict[tuple[str, Any], str]]] = Recent(64)
+_saved: Recent[str, tuple[tuple[int, int, int] | None, "Transcript"]] = Recent(64)  # path -> (file as saved, object)
 
 _LISTS = ("segments", "model_responses", "tool_calls", "gates", "http")
+
+
 def _encode(value: Any) -> str:
     """``value`` as the transcript writes it: made JSON-plain (``default=str``), scrubbed, one-space indents."""
     data = json.loads(json.dumps(value, ensure_ascii=False, default=str))
@@ -166,8 +158,7 @@ def load_for_driving(path: Path) -> Transcript:
     is still exactly what it saved (each step of an autopilot run is a new drive, and parsing and checking a
     long transcript again each time cost milliseconds), else ``load(path)``. Only the run's driver, which
     holds the run's lease, may call it: the object is shared with the last save, not copied."""
-    with _recent_lock:
-        saved = _saved.pop(str(path), None)
+    saved = _saved.pop(str(path))
     if saved is not None and saved[0] is not None and saved[0] == _signature(path):
         return saved[1]
     return load(path)

@@ -7,13 +7,13 @@ every message) never see half of one write and half of another.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import BaseModel
 
+from reelcrew.recent import Recent
 from reelcrew.tools.store.artifacts import (
     Artifact, Brief, PolicyResult, Publication, QAResult, ScriptVersion, StepFailure, VideoResult, parse_artifact,
 )
@@ -65,10 +65,8 @@ class GateDecision(BaseModel):
 
 
 
-# (store file, run id, run created) -> (last row id parsed, [(kind, artifact)...]) of the runs read lately
-_parsed: OrderedDict[tuple[str, str, str], tuple[int, list[tuple[str, Artifact]]]] = OrderedDict()
-_parsed_lock = threading.Lock()
-PARSED_RUNS = 64
+# (store file, run id, run created) -> (last row id parsed, [(kind, artifact)...]) of the 64 runs read last
+_parsed: Recent[tuple[str, str, str], tuple[int, list[tuple[str, Artifact]]]] = Recent(64)
 
 @dataclass
 class RunState:
@@ -86,17 +84,12 @@ class RunState:
         if run is None:
             raise LookupError(f"no run {run_id}")
         key = (str(store.path), run_id, run.created_at)
-        with _parsed_lock:
-            last, known = _parsed.get(key, (0, []))
+        last, known = _parsed.get(key, (0, []))
         new = [(kind, parse_artifact(kind, version, data, seq=seq))
                for kind, version, seq, data in store.all_artifacts(run_id, after=last)]
         every = known + new
         if new:
-            with _parsed_lock:
-                _parsed[key] = (new[-1][1].seq, every)
-                _parsed.move_to_end(key)
-                while len(_parsed) > PARSED_RUNS:
-                    _parsed.popitem(last=False)
+            _parsed.put(key, (new[-1][1].seq, every))
         by_kind: dict[str, list[Artifact]] = defaultdict(list)
         for kind, artifact in every:
             by_kind[kind].append(artifact)
